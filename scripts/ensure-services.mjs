@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// Makes sure the PostgreSQL and Redis that the integration tests use accept TCP connections.
+// Fast path: both ports answer, nothing else runs. Otherwise local services are started, and installed
+// from Debian first if missing. Services that PGHOST/PGPORT/REDIS_URL point elsewhere are only checked.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const WAIT_MS = 30_000;
+const POSTGRES_DEFAULT = { host: '127.0.0.1', port: 5432 };
+const REDIS_DEFAULT = { host: '127.0.0.1', port: 6379 };
+const TEST_DATABASE = 'test';
+
+function postgresTarget() {
+  const fromEnvHost =
+    process.env.PGHOST && !process.env.PGHOST.startsWith('/') ? process.env.PGHOST : undefined;
+  const host = fromEnvHost ?? POSTGRES_DEFAULT.host;
+  const port = Number(process.env.PGPORT || POSTGRES_DEFAULT.port);
+  const managed = LOCAL_HOSTS.has(host) && port === POSTGRES_DEFAULT.port;
+  return { name: 'postgres', host, port, managed, envHint: 'PGHOST/PGPORT' };
+}
+
+function redisTarget() {
+  let host = REDIS_DEFAULT.host;
+  let port = REDIS_DEFAULT.port;
+  if (process.env.REDIS_URL) {
+    const url = new URL(process.env.REDIS_URL);
+    host = url.hostname || host;
+    port = Number(url.port || REDIS_DEFAULT.port);
+  }
+  return { name: 'redis', host, port, managed: LOCAL_HOSTS.has(host), envHint: 'REDIS_URL' };
+}
+
+function canConnect({ host, port }, timeoutMs = 300) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: host.replace(/^\[|\]$/g, ''), port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitFor(target) {
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    if (await canConnect(target)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+function commandExists(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+let privilegePrefix;
+function privileged(command, args, options = {}) {
+  if (privilegePrefix === undefined) {
+    if (process.getuid?.() === 0) privilegePrefix = [];
+    else if (commandExists('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0) {
+      privilegePrefix = ['sudo', '-n'];
+    } else {
+      throw new Error(
+        'starting or installing PostgreSQL/Redis needs root (or password-less sudo); ' +
+          'run this script as root, or start the services yourself and point PGHOST/PGPORT/REDIS_URL at them',
+      );
+    }
+  }
+  const [bin, ...rest] = [...privilegePrefix, command, ...args];
+  return execFileSync(bin, rest, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...options });
+}
+
+function postgresVersions() {
+  if (!existsSync('/etc/postgresql')) return [];
+  return readdirSync('/etc/postgresql').filter((version) => /^\d+$/.test(version));
+}
+
+function installedPostgresVersions() {
+  if (!existsSync('/usr/lib/postgresql')) return [];
+  return readdirSync('/usr/lib/postgresql').filter((version) =>
+    existsSync(`/usr/lib/postgresql/${version}/bin/postgres`),
+  );
+}
+
+let aptUpdated = false;
+function aptInstall(packages) {
+  if (!commandExists('apt-get')) {
+    throw new Error(`cannot install ${packages.join(', ')}: apt-get not found; install them yourself`);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!aptUpdated) {
+    privileged('apt-get', ['update'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    aptUpdated = true;
+  }
+  privileged('apt-get', ['install', '-y', ...packages], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+function configurePostgres(version) {
+  const dir = `/etc/postgresql/${version}/main`;
+  const hba = `${dir}/pg_hba.conf`;
+  const conf = `${dir}/postgresql.conf`;
+  // Trust rules go first so they win over the packaged peer/scram rules; the tests connect as `postgres`.
+  const script = [
+    `grep -Eq '^host[[:space:]]+all[[:space:]]+all[[:space:]]+127\\.0\\.0\\.1/32[[:space:]]+trust' ${hba} ||`,
+    `sed -i '1i local all all trust\\nhost all all 127.0.0.1/32 trust\\nhost all all ::1/128 trust' ${hba};`,
+    `grep -Eq "^listen_addresses" ${conf} || echo "listen_addresses = 'localhost'" >> ${conf}`,
+  ].join(' ');
+  privileged('sh', ['-c', script]);
+}
+
+function createTestDatabase(target) {
+  const psql = ['-h', target.host, '-p', String(target.port), '-U', 'postgres', '-d', 'postgres', '-Atc'];
+  const exists = execFileSync(
+    'psql',
+    [...psql, `SELECT 1 FROM pg_database WHERE datname = '${TEST_DATABASE}'`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (exists.trim() !== '1') execFileSync('psql', [...psql, `CREATE DATABASE "${TEST_DATABASE}"`]);
+}
+
+async function startPostgres(target) {
+  let how = 'started';
+  if (installedPostgresVersions().length === 0 || !commandExists('pg_ctlcluster')) {
+    aptInstall(['postgresql', 'redis-server']);
+    how = 'installed and started';
+  }
+  for (const version of installedPostgresVersions()) {
+    if (!existsSync(`/etc/postgresql/${version}/main`)) privileged('pg_createcluster', [version, 'main']);
+  }
+  for (const version of postgresVersions()) {
+    configurePostgres(version);
+    try {
+      privileged('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
+    } catch (error) {
+      // Exit code 2 means "already running", e.g. on another port; the wait below decides.
+      if (error.status !== 2) throw error;
+    }
+  }
+  if (!(await waitFor(target))) return { ok: false, how };
+  createTestDatabase(target);
+  return { ok: true, how };
+}
+
+async function startRedis(target) {
+  let how = 'started';
+  if (!commandExists('redis-server')) {
+    aptInstall(['redis-server']);
+    how = 'installed and started';
+  }
+  privileged('redis-server', [
+    '--daemonize',
+    'yes',
+    '--bind',
+    '127.0.0.1',
+    '-::1',
+    '--port',
+    String(target.port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
+  return { ok: await waitFor(target), how };
+}
+
+async function ensure(target, start, up) {
+  const address = `${target.host}:${target.port}`;
+  if (up)
+    return `${target.name} ${address} ok (${target.managed ? 'already running' : 'reachable, not managed here'})`;
+  if (!target.managed) {
+    throw new Error(
+      `${target.name} ${address} is not reachable; it comes from ${target.envHint}, so it is not started here: start it or unset ${target.envHint}`,
+    );
+  }
+  const { ok, how } = await start(target);
+  if (!ok) {
+    throw new Error(
+      `${target.name} ${address} did not accept connections within ${WAIT_MS / 1000} s after it was ${how}`,
+    );
+  }
+  return `${target.name} ${address} ok (${how})`;
+}
+
+const postgres = postgresTarget();
+const redis = redisTarget();
+const [postgresUp, redisUp] = await Promise.all([canConnect(postgres), canConnect(redis)]);
+
+let failed = false;
+// Sequential, so a fresh install (one apt run for both) is not raced by the second service.
+for (const [target, start, up] of [
+  [postgres, startPostgres, postgresUp],
+  [redis, startRedis, redisUp],
+]) {
+  try {
+    console.log(await ensure(target, start, up));
+  } catch (error) {
+    failed = true;
+    console.error(`${target.name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+process.exitCode = failed ? 1 : 0;
