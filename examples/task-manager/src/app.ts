@@ -1,0 +1,103 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createEventBus, type Logger, RelaybusError, silentLogger, uuidv7 } from '@relaybus/core';
+import { catalog, NotificationSent, TaskCompleted, TaskCreated } from './events';
+
+export interface Task {
+  id: string;
+  projectId: string;
+  title: string;
+  assignee?: string;
+  status: 'open' | 'done';
+}
+
+export interface AppOptions {
+  /** TCP port; 0 picks a free one. */
+  port?: number;
+  logger?: Logger;
+}
+
+/** The task manager as one process: HTTP API, bus on the memory transport, notification and analytics workers. */
+export async function startApp(options: AppOptions = {}) {
+  const logger = options.logger ?? silentLogger;
+  const bus = createEventBus({ events: catalog, source: 'task-manager', logger });
+  const tasks = new Map<string, Task>();
+  const notifications: string[] = [];
+  const analytics = { created: 0, completed: 0 };
+
+  bus.subscribe(
+    TaskCreated,
+    async (event, ctx) => {
+      const text = `New task "${event.data.title}"${event.data.assignee ? ` for ${event.data.assignee}` : ''}`;
+      notifications.push(text);
+      logger.info(text);
+      await ctx.publish(NotificationSent, { taskId: event.data.taskId, channel: 'log', text });
+    },
+    { group: 'notifications' },
+  );
+  bus.subscribe('task.*', (event) => {
+    if (event.type === 'task.created') analytics.created += 1;
+    else analytics.completed += 1;
+  }, { group: 'analytics' });
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => reply(res, 500, { error: String(error) }));
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === '/api/v1/tasks') return reply(res, 200, [...tasks.values()]);
+    if (req.method === 'GET' && url.pathname === '/api/v1/stats') return reply(res, 200, { analytics, notifications });
+    if (req.method === 'POST' && url.pathname === '/api/v1/tasks') {
+      const body = (await readJson(req)) as Record<string, unknown>;
+      const id = uuidv7();
+      try {
+        await bus.publish(TaskCreated, { ...body, taskId: id } as never, { subject: id });
+      } catch (error) {
+        if (error instanceof RelaybusError) return reply(res, 400, { code: error.code, error: error.message });
+        throw error;
+      }
+      const task: Task = {
+        id,
+        projectId: String(body['projectId']),
+        title: String(body['title']),
+        status: 'open',
+        ...(typeof body['assignee'] === 'string' ? { assignee: body['assignee'] } : {}),
+      };
+      tasks.set(id, task);
+      return reply(res, 201, task);
+    }
+    const complete = /^\/api\/v1\/tasks\/([^/]+)\/complete$/.exec(url.pathname);
+    if (req.method === 'POST' && complete) {
+      const task = tasks.get(complete[1] ?? '');
+      if (!task) return reply(res, 404, { error: 'no such task' });
+      task.status = 'done';
+      const completedAt = new Date().toISOString();
+      await bus.publish(TaskCompleted, { taskId: task.id, projectId: task.projectId, completedAt }, { subject: task.id });
+      return reply(res, 200, task);
+    }
+    reply(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 3000, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    bus,
+    async close() {
+      await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
+      await bus.close({ timeoutMs: 5_000 });
+    },
+  };
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.length === 0 ? {} : JSON.parse(text);
+}

@@ -1,0 +1,177 @@
+import { InvalidEnvelopeError, RelaybusError, UnknownEventError, ValidationError } from '../errors';
+import { type AnyEventDefinition, upcastData, validate } from '../events/define-event';
+import { decodeEnvelope } from '../events/decode-envelope';
+import type { Envelope } from '../events/envelope';
+import type { Logger } from '../logger';
+import type { Delivery, Transport, TransportSubscription } from '../transport/transport';
+import { Attempt, type AttemptHost, rejectDelivery } from './attempt';
+import type { Catalog, ResolvedTarget } from './catalog';
+import type { RetryPolicy } from './retry';
+import type { PublishOptions } from './types';
+
+/** Everything a subscription needs from its bus. */
+export interface RunnerConfig {
+  readonly name: string;
+  readonly group: string | undefined;
+  readonly target: ResolvedTarget;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly visibilityTimeoutMs: number;
+  readonly retry: RetryPolicy;
+  readonly catalog: Catalog;
+  readonly logger: Logger;
+  readonly validateOnConsume: boolean;
+  readonly transport: Transport;
+  readonly signal: AbortSignal | undefined;
+  /** The user's handler. */
+  readonly handler: (event: Envelope, ctx: Attempt) => unknown;
+  /** Runs the handler through the current consume middleware. */
+  readonly run: (attempt: Attempt) => unknown;
+  readonly publish: (definition: AnyEventDefinition, data: unknown, options: PublishOptions) => Promise<Envelope>;
+}
+
+/**
+ * Drives one subscription: decodes and validates each delivery, runs the handler, enforces the timeout with one
+ * shared timer, and closes cleanly.
+ */
+export class SubscriptionRunner implements AttemptHost {
+  readonly ready: Promise<void>;
+  private readonly inflight = new Set<Attempt>();
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private transportSubscription: TransportSubscription | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly config: RunnerConfig) {
+    this.ready = config.transport
+      .subscribe(
+        {
+          ...(config.target.topics === undefined ? {} : { topics: config.target.topics }),
+          ...(config.target.pattern === undefined ? {} : { pattern: config.target.pattern }),
+          ...(config.group === undefined ? {} : { group: config.group }),
+          ...(config.signal === undefined ? {} : { signal: config.signal }),
+          concurrency: config.concurrency,
+          visibilityTimeoutMs: config.visibilityTimeoutMs,
+        },
+        (delivery) => this.onDelivery(delivery),
+      )
+      .then((subscription) => {
+        this.transportSubscription = subscription;
+      });
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+  get group(): string | undefined {
+    return this.config.group;
+  }
+  get logger(): Logger {
+    return this.config.logger;
+  }
+  get retry(): RetryPolicy {
+    return this.config.retry;
+  }
+  get timeoutMs(): number {
+    return this.config.timeoutMs;
+  }
+
+  get handler(): (event: Envelope, ctx: Attempt) => unknown {
+    return this.config.handler;
+  }
+
+  run(attempt: Attempt): unknown {
+    return this.config.run(attempt);
+  }
+
+  publish(definition: AnyEventDefinition, data: unknown, options: PublishOptions): Promise<Envelope> {
+    return this.config.publish(definition, data, options);
+  }
+
+  track(attempt: Attempt): void {
+    this.inflight.add(attempt);
+    if (this.sweeper === undefined) {
+      const every = Math.max(5, Math.min(1_000, this.config.timeoutMs / 4));
+      this.sweeper = setInterval(() => this.sweep(), every);
+      this.sweeper.unref?.();
+    }
+  }
+
+  untrack(attempt: Attempt): void {
+    if (this.inflight.delete(attempt) && this.inflight.size === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  close(timeoutMs: number): Promise<void> {
+    this.closing ??= this.ready
+      .catch(() => undefined)
+      .then(() => this.transportSubscription?.close({ timeoutMs }))
+      .finally(() => {
+        const reason = new RelaybusError('CLOSED', `subscription ${this.config.name} closed before the handler settled`);
+        for (const attempt of [...this.inflight]) attempt.abandon(reason);
+      });
+    return this.closing;
+  }
+
+  private sweep(): void {
+    const expired = Date.now() - this.config.timeoutMs;
+    for (const attempt of this.inflight) if (attempt.startedAt <= expired) attempt.expire();
+  }
+
+  private onDelivery(delivery: Delivery): void {
+    const { catalog, logger, group } = this.config;
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(delivery.message.body);
+    } catch (error) {
+      rejectDelivery(delivery, 'INVALID_ENVELOPE', error as Error, logger, group);
+      return;
+    }
+    const definition = catalog.get(envelope.type);
+    if (definition === undefined) {
+      const error = new UnknownEventError(envelope.type, catalog.types, `received by subscription ${this.config.name}`);
+      rejectDelivery(delivery, 'UNKNOWN_EVENT', error, logger, group);
+      return;
+    }
+    if (delivery.attempt > this.config.retry.attempts) {
+      const error = new RelaybusError(
+        'HANDLER_FAILED',
+        `"${envelope.type}" ${envelope.id} was delivered ${delivery.attempt} times without being settled (its lease expired each time)`,
+      );
+      rejectDelivery(delivery, 'MAX_ATTEMPTS', error, logger, group);
+      return;
+    }
+    if (envelope.version === definition.version && !this.config.validateOnConsume) {
+      new Attempt(this, delivery, envelope, definition).start();
+      return;
+    }
+    let data: unknown;
+    try {
+      data = upcastData(definition, envelope.version, envelope.data);
+      if (this.config.validateOnConsume) data = validate(definition.type, definition.schema, data);
+    } catch (error) {
+      this.rejectInvalid(delivery, error);
+      return;
+    }
+    if (data instanceof Promise) {
+      data.then(
+        (value: unknown) => this.begin(delivery, envelope, definition, value),
+        (error: unknown) => this.rejectInvalid(delivery, error),
+      );
+    } else {
+      this.begin(delivery, envelope, definition, data);
+    }
+  }
+
+  private begin(delivery: Delivery, envelope: Envelope, definition: AnyEventDefinition, data: unknown): void {
+    const event = { ...envelope, version: definition.version, data };
+    new Attempt(this, delivery, event, definition).start();
+  }
+
+  private rejectInvalid(delivery: Delivery, error: unknown): void {
+    const reason = error instanceof ValidationError ? 'VALIDATION_FAILED' : 'INVALID_ENVELOPE';
+    const cause = error instanceof Error ? error : new InvalidEnvelopeError(String(error));
+    rejectDelivery(delivery, reason, cause, this.config.logger, this.config.group);
+  }
+}

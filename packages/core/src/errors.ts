@@ -1,0 +1,308 @@
+/**
+ * Every failure mode relaybus reports, as a string literal. Switch on it instead of on class names or messages.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await bus.publish(TaskCreated, input);
+ * } catch (error) {
+ *   if (error instanceof RelaybusError && error.code === 'VALIDATION_FAILED') respond(400, error.issues);
+ * }
+ * ```
+ */
+export type RelaybusErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'UNKNOWN_EVENT'
+  | 'INVALID_OPTION'
+  | 'INVALID_PATTERN'
+  | 'INVALID_ENVELOPE'
+  | 'HANDLER_FAILED'
+  | 'HANDLER_TIMEOUT'
+  | 'CLOSED'
+  | 'RATE_LIMITED'
+  | 'CIRCUIT_OPEN'
+  | 'TRANSPORT_FAILED'
+  | 'NON_RETRYABLE';
+
+/**
+ * Options shared by every relaybus error.
+ *
+ * @example
+ * ```ts
+ * new RelaybusError('CLOSED', 'bus is closed', { cause: original });
+ * ```
+ */
+export interface RelaybusErrorOptions {
+  /** The error that led to this one. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error relaybus throws or dead-letters. Carries a machine-readable {@link RelaybusErrorCode}.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof RelaybusError) log.warn({ code: error.code }, error.message);
+ * ```
+ */
+export class RelaybusError extends Error {
+  /** What kind of failure this is. */
+  readonly code: RelaybusErrorCode;
+
+  constructor(code: RelaybusErrorCode, message: string, options: RelaybusErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.name = 'RelaybusError';
+    this.code = code;
+  }
+}
+
+/**
+ * One problem found by a schema: what was wrong and where (a path of property names and indexes).
+ *
+ * @example
+ * ```ts
+ * const issue: ValidationIssue = { path: ['title'], message: 'Required' };
+ * ```
+ */
+export interface ValidationIssue {
+  /** Where in the payload the problem is; empty for the payload as a whole. */
+  readonly path: ReadonlyArray<PropertyKey>;
+  /** What was wrong, as the schema library put it. */
+  readonly message: string;
+}
+
+/**
+ * A payload or envelope did not match its schema. Lists every issue with its path.
+ *
+ * @example
+ * ```ts
+ * try { TaskCreated.create({ taskId: 1 }); } catch (e) {
+ *   if (e instanceof ValidationError) console.log(e.issues.map((i) => i.path.join('.')));
+ * }
+ * ```
+ */
+export class ValidationError extends RelaybusError {
+  /** The event type whose payload was invalid. */
+  readonly eventType: string;
+  /** Every issue reported by the schema. */
+  readonly issues: ReadonlyArray<ValidationIssue>;
+
+  constructor(eventType: string, issues: ReadonlyArray<ValidationIssue>, options: RelaybusErrorOptions = {}) {
+    const list = issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+    super('VALIDATION_FAILED', `Invalid data for event "${eventType}": ${list}`, options);
+    this.name = 'ValidationError';
+    this.eventType = eventType;
+    this.issues = issues;
+  }
+}
+
+/**
+ * An event type that is not in the bus's catalog was published, subscribed to or received.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof UnknownEventError) console.log(error.eventType, error.known);
+ * ```
+ */
+export class UnknownEventError extends RelaybusError {
+  /** The type that is not known. */
+  readonly eventType: string;
+  /** The types the catalog does know. */
+  readonly known: ReadonlyArray<string>;
+
+  constructor(eventType: string, known: ReadonlyArray<string>, context: string) {
+    const list = known.length > 0 ? known.map((t) => `"${t}"`).join(', ') : 'none';
+    super(
+      'UNKNOWN_EVENT',
+      `Unknown event type "${eventType}" ${context}. Add its definition to createEventBus({ events }); known types: ${list}.`,
+    );
+    this.name = 'UnknownEventError';
+    this.eventType = eventType;
+    this.known = known;
+  }
+}
+
+/**
+ * An option was missing, out of range or contradicted another option.
+ *
+ * @example
+ * ```ts
+ * bus.subscribe(TaskCreated, handler, { concurrency: 0 }); // throws InvalidOptionError naming "concurrency"
+ * ```
+ */
+export class InvalidOptionError extends RelaybusError {
+  /** The option at fault, as a dotted path such as `retry.attempts`. */
+  readonly option: string;
+
+  constructor(where: string, option: string, problem: string) {
+    super('INVALID_OPTION', `${where}: option "${option}" ${problem}`);
+    this.name = 'InvalidOptionError';
+    this.option = option;
+  }
+}
+
+/**
+ * A topic pattern is malformed (empty words, wildcards inside words).
+ *
+ * @example
+ * ```ts
+ * bus.subscribe('task.*x', handler); // throws InvalidPatternError
+ * ```
+ */
+export class InvalidPatternError extends RelaybusError {
+  /** The pattern as given. */
+  readonly pattern: string;
+
+  constructor(pattern: string, problem: string) {
+    super(
+      'INVALID_PATTERN',
+      `Invalid topic pattern "${pattern}": ${problem}. Patterns are dot-separated words; "*" matches one word and "#" zero or more.`,
+    );
+    this.name = 'InvalidPatternError';
+    this.pattern = pattern;
+  }
+}
+
+/**
+ * A received message is not a relaybus envelope (wrong shape, unparseable JSON, bad field types).
+ *
+ * @example
+ * ```ts
+ * decodeEnvelope('{"oops": true}'); // throws InvalidEnvelopeError listing the missing fields
+ * ```
+ */
+export class InvalidEnvelopeError extends RelaybusError {
+  constructor(problem: string, options: RelaybusErrorOptions = {}) {
+    super('INVALID_ENVELOPE', `Invalid event envelope: ${problem}`, options);
+    this.name = 'InvalidEnvelopeError';
+  }
+}
+
+/**
+ * A handler threw or rejected with something that is not an `Error`; the thrown value is kept as `cause`.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof HandlerError) console.log(error.cause);
+ * ```
+ */
+export class HandlerError extends RelaybusError {
+  constructor(eventType: string, thrown: unknown) {
+    super('HANDLER_FAILED', `Handler for "${eventType}" threw a non-Error value: ${describe(thrown)}`, {
+      cause: thrown,
+    });
+    this.name = 'HandlerError';
+  }
+}
+
+/**
+ * A handler did not settle within its time limit; its `ctx.signal` was aborted with this error.
+ *
+ * @example
+ * ```ts
+ * bus.subscribe(TaskCreated, handler, { timeoutMs: 5_000 });
+ * ```
+ */
+export class HandlerTimeoutError extends RelaybusError {
+  /** The limit that was exceeded. */
+  readonly timeoutMs: number;
+
+  constructor(eventType: string, timeoutMs: number) {
+    super(
+      'HANDLER_TIMEOUT',
+      `Handler for "${eventType}" did not settle within ${timeoutMs} ms; its signal was aborted. Raise timeoutMs or make the handler honour ctx.signal.`,
+    );
+    this.name = 'HandlerTimeoutError';
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The bus, transport or subscription was used after `close()`.
+ *
+ * @example
+ * ```ts
+ * await bus.close();
+ * await bus.publish(TaskCreated, data); // rejects with ClosedError
+ * ```
+ */
+export class ClosedError extends RelaybusError {
+  constructor(what: string, action: string) {
+    super('CLOSED', `Cannot ${action}: ${what} is closed. Create a new one, or call this before close().`);
+    this.name = 'ClosedError';
+  }
+}
+
+/**
+ * Thrown by a handler to skip the remaining retries and dead-letter the event at once.
+ *
+ * @example
+ * ```ts
+ * bus.subscribe(TaskCreated, async (event) => {
+ *   if (!event.data.title.trim()) throw new NonRetryableError('empty title can never succeed');
+ * });
+ * ```
+ */
+export class NonRetryableError extends RelaybusError {
+  constructor(message: string, options: RelaybusErrorOptions = {}) {
+    super('NON_RETRYABLE', message, options);
+    this.name = 'NonRetryableError';
+  }
+}
+
+/**
+ * A transport could not carry out an operation (connection lost, message too large, server error).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof TransportError) console.log(error.transport, error.message);
+ * ```
+ */
+export class TransportError extends RelaybusError {
+  /** Name of the transport that failed. */
+  readonly transport: string;
+
+  constructor(transport: string, message: string, options: RelaybusErrorOptions = {}) {
+    super('TRANSPORT_FAILED', `${transport}: ${message}`, options);
+    this.name = 'TransportError';
+    this.transport = transport;
+  }
+}
+
+/**
+ * Thrown while a circuit breaker is open: the handler was not called. The bus retries after `retryAfterMs`.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof CircuitOpenError) console.log('retry in', error.retryAfterMs);
+ * ```
+ */
+export class CircuitOpenError extends RelaybusError {
+  /** How long until the breaker lets a trial call through. */
+  readonly retryAfterMs: number;
+
+  constructor(name: string, retryAfterMs: number) {
+    super('CIRCUIT_OPEN', `Circuit "${name}" is open after repeated failures; next trial in ${retryAfterMs} ms.`);
+    this.name = 'CircuitOpenError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Turns any thrown value into an `Error`, wrapping non-errors in {@link HandlerError}. */
+export function toError(thrown: unknown, eventType: string): Error {
+  return thrown instanceof Error ? thrown : new HandlerError(eventType, thrown);
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  if (path.length === 0) return '(root)';
+  return path.map((segment) => (typeof segment === 'symbol' ? segment.toString() : String(segment))).join('.');
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,70 @@
+import { InvalidEnvelopeError } from '../errors';
+import type { Envelope } from './envelope';
+
+const REQUIRED_STRINGS = ['id', 'type', 'time', 'source'] as const;
+const OPTIONAL_STRINGS = ['subject', 'key', 'correlationId', 'causationId', 'traceparent', 'position', 'stream'] as const;
+
+/**
+ * Checks that a received value (an object, or JSON text) has the shape of an {@link Envelope} and returns it.
+ * Only the envelope is checked; the payload is validated against its event's schema by the bus.
+ * Optional fields that are `undefined` or `null` are dropped.
+ *
+ * @throws {@link InvalidEnvelopeError} naming every field that is missing or of the wrong type.
+ * @example
+ * ```ts
+ * const event = decodeEnvelope(message.body);
+ * ```
+ */
+export function decodeEnvelope(input: unknown): Envelope {
+  let value = input;
+  if (typeof value === 'string' || value instanceof Uint8Array) {
+    const text = typeof value === 'string' ? value : new TextDecoder().decode(value);
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new InvalidEnvelopeError(`body is not valid JSON (${text.length} characters)`, { cause: error });
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidEnvelopeError(`expected an object, got ${value === null ? 'null' : typeof value}`);
+  }
+  const raw = value as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const field of REQUIRED_STRINGS) {
+    if (typeof raw[field] !== 'string' || raw[field] === '') problems.push(`"${field}" must be a non-empty string`);
+  }
+  const version = raw['version'];
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    problems.push('"version" must be an integer >= 1');
+  }
+  if (!('data' in raw)) problems.push('"data" is missing');
+  const metadata = raw['metadata'] ?? {};
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    problems.push('"metadata" must be an object of strings');
+  } else {
+    for (const [name, entry] of Object.entries(metadata)) {
+      if (typeof entry !== 'string') problems.push(`"metadata.${name}" must be a string`);
+    }
+  }
+  let clean = true;
+  for (const field of OPTIONAL_STRINGS) {
+    const entry = raw[field];
+    if (entry === undefined || entry === null) clean = clean && entry === undefined;
+    else if (typeof entry !== 'string') problems.push(`"${field}" must be a string`);
+  }
+  const streamVersion = raw['streamVersion'];
+  if (streamVersion === null) clean = false;
+  else if (streamVersion !== undefined && (typeof streamVersion !== 'number' || !Number.isInteger(streamVersion))) {
+    problems.push('"streamVersion" must be an integer');
+  }
+  if (problems.length > 0) {
+    const id = typeof raw['id'] === 'string' ? ` (id ${raw['id']})` : '';
+    throw new InvalidEnvelopeError(`${problems.join('; ')}${id}`);
+  }
+  if (clean && raw['metadata'] !== undefined) return raw as unknown as Envelope;
+  const out: Record<string, unknown> = {};
+  for (const [name, entry] of Object.entries(raw)) if (entry !== undefined && entry !== null) out[name] = entry;
+  out['metadata'] = metadata;
+  if (!('data' in out)) out['data'] = null;
+  return out as unknown as Envelope;
+}
