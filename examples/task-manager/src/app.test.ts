@@ -19,14 +19,23 @@ describe('task manager (embedded)', () => {
     expect((await fetch(`${app.url}/api/v1/tasks/${task.id}/complete`, { method: 'POST' })).status).toBe(200);
     await vi.waitFor(async () => {
       const stats = await (await fetch(`${app?.url}/api/v1/stats`)).json();
-      expect(stats).toEqual({ analytics: { created: 1, completed: 1 }, notifications: ['New task "Ship it" for ada'] });
+      expect(stats).toEqual({
+        analytics: { created: 1, completed: 1 },
+        notifications: ['New task "Ship it" for ada'],
+      });
     });
   });
 
   it('answers 400 with the validation issue for an invalid task', async () => {
     app = await startApp({ port: 0 });
-    const response = await fetch(`${app.url}/api/v1/tasks`, { method: 'POST', body: JSON.stringify({ projectId: 'p1' }) });
+    const response = await fetch(`${app.url}/api/v1/tasks`, {
+      method: 'POST',
+      body: JSON.stringify({ projectId: 'p1' }),
+    });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ code: 'VALIDATION_FAILED', error: expect.stringContaining('title') });
+    expect(await response.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      error: expect.stringContaining('title'),
+    });
   });
 });

@@ -35,10 +35,14 @@ export async function startApp(options: AppOptions = {}) {
     },
     { group: 'notifications' },
   );
-  bus.subscribe('task.*', (event) => {
-    if (event.type === 'task.created') analytics.created += 1;
-    else analytics.completed += 1;
-  }, { group: 'analytics' });
+  bus.subscribe(
+    'task.*',
+    (event) => {
+      if (event.type === 'task.created') analytics.created += 1;
+      else analytics.completed += 1;
+    },
+    { group: 'analytics' },
+  );
 
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => reply(res, 500, { error: String(error) }));
@@ -47,14 +51,16 @@ export async function startApp(options: AppOptions = {}) {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/api/v1/tasks') return reply(res, 200, [...tasks.values()]);
-    if (req.method === 'GET' && url.pathname === '/api/v1/stats') return reply(res, 200, { analytics, notifications });
+    if (req.method === 'GET' && url.pathname === '/api/v1/stats')
+      return reply(res, 200, { analytics, notifications });
     if (req.method === 'POST' && url.pathname === '/api/v1/tasks') {
       const body = (await readJson(req)) as Record<string, unknown>;
       const id = uuidv7();
       try {
         await bus.publish(TaskCreated, { ...body, taskId: id } as never, { subject: id });
       } catch (error) {
-        if (error instanceof RelaybusError) return reply(res, 400, { code: error.code, error: error.message });
+        if (error instanceof RelaybusError)
+          return reply(res, 400, { code: error.code, error: error.message });
         throw error;
       }
       const task: Task = {
@@ -73,7 +79,11 @@ export async function startApp(options: AppOptions = {}) {
       if (!task) return reply(res, 404, { error: 'no such task' });
       task.status = 'done';
       const completedAt = new Date().toISOString();
-      await bus.publish(TaskCompleted, { taskId: task.id, projectId: task.projectId, completedAt }, { subject: task.id });
+      await bus.publish(
+        TaskCompleted,
+        { taskId: task.id, projectId: task.projectId, completedAt },
+        { subject: task.id },
+      );
       return reply(res, 200, task);
     }
     reply(res, 404, { error: `no route for ${req.method} ${url.pathname}` });

@@ -1,4 +1,6 @@
+export { serializeError } from './bus/attempt';
 export { createEventBus } from './bus/create-event-bus';
+export type { BackoffOptions, RetryOptions } from './bus/retry';
 export type {
   EventBus,
   EventBusOptions,
@@ -10,10 +12,24 @@ export type {
   Subscription,
   TargetEvent,
 } from './bus/types';
-export type { BackoffOptions, RetryOptions } from './bus/retry';
-export { serializeError } from './bus/attempt';
-
-export { defineEvent } from './events/define-event';
+export type { RelaybusErrorCode, RelaybusErrorOptions, ValidationIssue } from './errors';
+export {
+  CircuitOpenError,
+  ClosedError,
+  HandlerError,
+  HandlerTimeoutError,
+  InvalidEnvelopeError,
+  InvalidOptionError,
+  InvalidPatternError,
+  NonRetryableError,
+  RelaybusError,
+  TransportError,
+  UnknownEventError,
+  ValidationError,
+} from './errors';
+export type { CloudEvent } from './events/cloud-event';
+export { fromCloudEvent, toCloudEvent } from './events/cloud-event';
+export { decodeEnvelope } from './events/decode-envelope';
 export type {
   AnyEventDefinition,
   DefineEventOptions,
@@ -23,39 +39,46 @@ export type {
   EventOf,
   Upcasters,
 } from './events/define-event';
+export { defineEvent } from './events/define-event';
 export type { Envelope, EnvelopeOptions, Metadata } from './events/envelope';
-export { decodeEnvelope } from './events/decode-envelope';
-export { toCloudEvent, fromCloudEvent } from './events/cloud-event';
-export type { CloudEvent } from './events/cloud-event';
 export { uuidv7 } from './events/uuid';
-
-export {
-  RelaybusError,
-  ValidationError,
-  UnknownEventError,
-  InvalidOptionError,
-  InvalidPatternError,
-  InvalidEnvelopeError,
-  HandlerError,
-  HandlerTimeoutError,
-  ClosedError,
-  NonRetryableError,
-  TransportError,
-  CircuitOpenError,
-} from './errors';
-export type { RelaybusErrorCode, RelaybusErrorOptions, ValidationIssue } from './errors';
-
-export { consoleLogger, silentLogger } from './logger';
 export type { Logger } from './logger';
-
+export { consoleLogger, silentLogger } from './logger';
+export type { CircuitState } from './middleware/circuit';
+export type { CircuitBreakerMiddleware, CircuitBreakerOptions } from './middleware/circuit-breaker';
+export { circuitBreaker } from './middleware/circuit-breaker';
+export type { FilterOptions, FilterPredicate } from './middleware/filter';
+export { filter } from './middleware/filter';
+export type { IdempotencyOptions } from './middleware/idempotency';
+export { idempotency } from './middleware/idempotency';
+export type { IdempotencyClaim, IdempotencyStore } from './middleware/idempotency-store';
+export type { LoggingLevel, LoggingOptions } from './middleware/logging';
+export { logging } from './middleware/logging';
+export type { MemoryIdempotencyStoreOptions } from './middleware/memory-idempotency-store';
+export { memoryIdempotencyStore } from './middleware/memory-idempotency-store';
+export type { MetricsMiddleware, MetricsOptions } from './middleware/metrics';
+export { metrics } from './middleware/metrics';
+export type { MetricsHistogramSummary, MetricsSample, MetricsSnapshot } from './middleware/metrics-snapshot';
 export type { ConsumeContext, Middleware, PublishContext } from './middleware/middleware';
-export { timeout } from './middleware/timeout';
+export type { RateLimitOptions } from './middleware/rate-limit';
+export { rateLimit } from './middleware/rate-limit';
+export type { MiddlewareSide } from './middleware/side';
 export type { TimeoutOptions } from './middleware/timeout';
-
-export { memoryTransport } from './transport/memory-transport';
+export { timeout } from './middleware/timeout';
+export type {
+  OtelApiLike,
+  OtelContextLike,
+  OtelSpanLike,
+  OtelTracerLike,
+  TracingOptions,
+} from './middleware/tracing';
+export { tracing } from './middleware/tracing';
+export type { EnvelopeTransform, TransformOptions } from './middleware/transform';
+export { transform } from './middleware/transform';
 export type { MemoryTransportOptions } from './transport/memory-transport';
-export { compilePattern } from './transport/topic-pattern';
+export { memoryTransport } from './transport/memory-transport';
 export type { TopicMatches } from './transport/topic-pattern';
+export { compilePattern } from './transport/topic-pattern';
 export type {
   DeadLetter,
   DeadLetterFilter,

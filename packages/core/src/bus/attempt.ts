@@ -1,9 +1,9 @@
-import { HandlerTimeoutError, NonRetryableError, ValidationError, toError } from '../errors';
+import { HandlerTimeoutError, NonRetryableError, toError, ValidationError } from '../errors';
 import type { AnyEventDefinition } from '../events/define-event';
 import type { Envelope } from '../events/envelope';
 import type { Logger } from '../logger';
 import type { ConsumeContext } from '../middleware/middleware';
-import type { Delivery, DeadLetterReason, SerializedError } from '../transport/transport';
+import type { DeadLetterReason, Delivery, SerializedError } from '../transport/transport';
 import type { RetryPolicy } from './retry';
 import type { HandlerContext, PublishOptions } from './types';
 
@@ -135,12 +135,21 @@ export class Attempt implements ConsumeContext, HandlerContext {
     const fields = { id: this.envelope.id, type: this.envelope.type, group: this.host.group, attempt, error };
     if (error instanceof NonRetryableError || error instanceof ValidationError) {
       this.host.logger.error('handler failed permanently; dead-lettering the event', fields);
-      this.watch(this.delivery.deadLetter({ reason: 'NON_RETRYABLE', error: serializeError(error) }), 'dead-letter');
+      this.watch(
+        this.delivery.deadLetter({ reason: 'NON_RETRYABLE', error: serializeError(error) }),
+        'dead-letter',
+      );
       return;
     }
     if (attempt >= this.host.retry.attempts) {
-      this.host.logger.error(`handler failed on the last of ${attempt} attempts; dead-lettering the event`, fields);
-      this.watch(this.delivery.deadLetter({ reason: 'MAX_ATTEMPTS', error: serializeError(error) }), 'dead-letter');
+      this.host.logger.error(
+        `handler failed on the last of ${attempt} attempts; dead-lettering the event`,
+        fields,
+      );
+      this.watch(
+        this.delivery.deadLetter({ reason: 'MAX_ATTEMPTS', error: serializeError(error) }),
+        'dead-letter',
+      );
       return;
     }
     const hinted = (error as { retryAfterMs?: unknown }).retryAfterMs;
@@ -180,7 +189,9 @@ export function rejectDelivery(
   });
   const result = delivery.deadLetter({ reason, error: serializeError(error) });
   if (result instanceof Promise) {
-    result.catch((cause: unknown) => logger.error('could not dead-letter a delivery', { id: delivery.message.id, cause }));
+    result.catch((cause: unknown) =>
+      logger.error('could not dead-letter a delivery', { id: delivery.message.id, cause }),
+    );
   }
 }
 

@@ -1,5 +1,5 @@
-import type { AnyEventDefinition } from '../events/define-event';
 import { InvalidOptionError, UnknownEventError } from '../errors';
+import type { AnyEventDefinition } from '../events/define-event';
 import { compilePattern, isPattern } from '../transport/topic-pattern';
 
 /** What a subscription asks the transport for. */
@@ -19,7 +19,11 @@ export class Catalog {
     }
     events.forEach((definition, index) => {
       if (definition === null || typeof definition !== 'object' || typeof definition.type !== 'string') {
-        throw new InvalidOptionError('createEventBus', `events[${index}]`, 'is not a definition made by defineEvent()');
+        throw new InvalidOptionError(
+          'createEventBus',
+          `events[${index}]`,
+          'is not a definition made by defineEvent()',
+        );
       }
       const existing = this.byType.get(definition.type);
       if (existing !== undefined && existing !== definition) {
@@ -61,7 +65,11 @@ export class Catalog {
     }
     const list = Array.isArray(target) ? (target as unknown[]) : [target];
     if (list.length === 0) {
-      throw new InvalidOptionError('subscribe', 'target', 'is an empty list; give at least one event definition');
+      throw new InvalidOptionError(
+        'subscribe',
+        'target',
+        'is an empty list; give at least one event definition',
+      );
     }
     const topics = list.map((item) => this.require(item as AnyEventDefinition, 'in subscribe()').type);
     return { topics, description: topics.map((t) => `"${t}"`).join(', ') };

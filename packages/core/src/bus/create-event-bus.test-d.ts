@@ -4,7 +4,10 @@ import { defineEvent, type EventOf } from '../events/define-event';
 import { createEventBus } from './create-event-bus';
 
 const TaskCreated = defineEvent('task.created', z.object({ taskId: z.string(), title: z.string() }));
-const TaskDatesChanged = defineEvent('task.dates.changed', z.object({ taskId: z.string(), endDate: z.string() }));
+const TaskDatesChanged = defineEvent(
+  'task.dates.changed',
+  z.object({ taskId: z.string(), endDate: z.string() }),
+);
 const ProjectCreated = defineEvent('project.created', z.object({ projectId: z.string(), name: z.string() }));
 const Unlisted = defineEvent('unlisted.event', z.object({ n: z.number() }));
 const bus = createEventBus({ events: [TaskCreated, TaskDatesChanged, ProjectCreated] });

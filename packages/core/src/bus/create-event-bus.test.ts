@@ -47,26 +47,38 @@ describe('publish and subscribe', () => {
       seen.push(event);
     });
     await sub.ready;
-    const sent = await bus.publish(TaskCreated, { taskId: 't1', title: 'Write' }, { subject: 't1', metadata: { a: 'b' } });
+    const sent = await bus.publish(
+      TaskCreated,
+      { taskId: 't1', title: 'Write' },
+      { subject: 't1', metadata: { a: 'b' } },
+    );
     await vi.waitFor(() => expect(seen).toHaveLength(1));
     expect(seen[0]).toEqual(sent);
-    expect(sent).toMatchObject({ type: 'task.created', source: 'tests', subject: 't1', key: 't1', metadata: { a: 'b' } });
+    expect(sent).toMatchObject({
+      type: 'task.created',
+      source: 'tests',
+      subject: 't1',
+      key: 't1',
+      metadata: { a: 'b' },
+    });
   });
 
   it('hands each event to one member of a group, and to every group-less subscriber', async () => {
     const bus = makeBus();
-    const byMember = [0, 0];
-    const fanOut = [0, 0];
+    const counts = { a: 0, b: 0, fanOutA: 0, fanOutB: 0 };
+    const count = (name: keyof typeof counts) => () => {
+      counts[name] += 1;
+    };
     const subs = [
-      bus.subscribe(TaskCompleted, () => void (byMember[0] = (byMember[0] ?? 0) + 1), { group: 'g', concurrency: 4 }),
-      bus.subscribe(TaskCompleted, () => void (byMember[1] = (byMember[1] ?? 0) + 1), { group: 'g', concurrency: 4 }),
-      bus.subscribe(TaskCompleted, () => void (fanOut[0] = (fanOut[0] ?? 0) + 1)),
-      bus.subscribe(TaskCompleted, () => void (fanOut[1] = (fanOut[1] ?? 0) + 1)),
+      bus.subscribe(TaskCompleted, count('a'), { group: 'g', concurrency: 4 }),
+      bus.subscribe(TaskCompleted, count('b'), { group: 'g', concurrency: 4 }),
+      bus.subscribe(TaskCompleted, count('fanOutA')),
+      bus.subscribe(TaskCompleted, count('fanOutB')),
     ];
     await Promise.all(subs.map((sub) => sub.ready));
     await Promise.all(Array.from({ length: 100 }, (_, i) => bus.publish(TaskCompleted, { taskId: `t${i}` })));
-    await vi.waitFor(() => expect((byMember[0] ?? 0) + (byMember[1] ?? 0)).toBe(100));
-    await vi.waitFor(() => expect(fanOut).toEqual([100, 100]));
+    await vi.waitFor(() => expect(counts.a + counts.b).toBe(100));
+    await vi.waitFor(() => expect([counts.fanOutA, counts.fanOutB]).toEqual([100, 100]));
   });
 
   it('routes AMQP patterns to the matching types only', async () => {
@@ -111,7 +123,9 @@ describe('bad input gets typed errors naming what is wrong', () => {
     const bus = makeBus();
     const noop = () => {};
     expect(() => bus.subscribe(TaskCreated, noop, { concurrency: 0 })).toThrow(InvalidOptionError);
-    expect(() => bus.subscribe(TaskCreated, noop, { concurrency: 0 })).toThrow(/"concurrency" must be an integer >= 1/);
+    expect(() => bus.subscribe(TaskCreated, noop, { concurrency: 0 })).toThrow(
+      /"concurrency" must be an integer >= 1/,
+    );
     expect(() => bus.subscribe(TaskCreated, noop, { timeoutMs: 1_000, visibilityTimeoutMs: 500 })).toThrow(
       /visibilityTimeoutMs.*must be greater than timeoutMs/,
     );
@@ -119,9 +133,9 @@ describe('bad input gets typed errors naming what is wrong', () => {
     expect(() => bus.subscribe('task.*x', noop)).toThrow(InvalidPatternError);
     expect(() => bus.subscribe('nope.never', noop)).toThrow(UnknownEventError);
     expect(() => bus.subscribe(TaskCreated, 'not a function' as never)).toThrow(/handler/);
-    expect(() => createEventBus({ events: [TaskCreated, defineEvent('task.created', z.object({}))] })).toThrow(
-      /second time/,
-    );
+    expect(() =>
+      createEventBus({ events: [TaskCreated, defineEvent('task.created', z.object({}))] }),
+    ).toThrow(/second time/);
   });
 
   it('refuses work after close', async () => {
@@ -164,10 +178,17 @@ describe('retry and dead letters', () => {
     const sent = await bus.publish(TaskCompleted, { taskId: 't9' });
     await vi.waitFor(async () => expect(await bus.deadLetters.list()).toHaveLength(1));
     const [letter] = await bus.deadLetters.list();
-    expect(letter).toMatchObject({ reason: 'MAX_ATTEMPTS', attempts: 2, group: 'g', message: { id: sent.id } });
+    expect(letter).toMatchObject({
+      reason: 'MAX_ATTEMPTS',
+      attempts: 2,
+      group: 'g',
+      message: { id: sent.id },
+    });
     expect(letter?.error).toMatchObject({ name: 'HandlerError', code: 'HANDLER_FAILED' });
     expect(letter?.error.message).toContain('a plain string');
-    expect(Date.parse(letter?.deadLetteredAt ?? '')).toBeGreaterThanOrEqual(Date.parse(letter?.firstAttemptAt ?? ''));
+    expect(Date.parse(letter?.deadLetteredAt ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(letter?.firstAttemptAt ?? ''),
+    );
     healthy = true;
     expect(await bus.deadLetters.redrive()).toBe(1);
     await vi.waitFor(() => expect(handled).toEqual(['t9']));
@@ -188,7 +209,10 @@ describe('retry and dead letters', () => {
     await bus.publish(TaskCompleted, { taskId: 't' });
     await vi.waitFor(async () => expect(await bus.deadLetters.list()).toHaveLength(1));
     expect(calls).toBe(1);
-    expect((await bus.deadLetters.list())[0]).toMatchObject({ reason: 'NON_RETRYABLE', error: { name: 'NonRetryableError' } });
+    expect((await bus.deadLetters.list())[0]).toMatchObject({
+      reason: 'NON_RETRYABLE',
+      error: { name: 'NonRetryableError' },
+    });
   });
 
   it('times out a handler that never settles, aborting its signal', async () => {
@@ -317,7 +341,9 @@ describe('close', () => {
     const bus = makeBus();
     const controller = new AbortController();
     const seen: string[] = [];
-    await bus.subscribe(TaskCompleted, (event) => void seen.push(event.data.taskId), { signal: controller.signal }).ready;
+    await bus.subscribe(TaskCompleted, (event) => void seen.push(event.data.taskId), {
+      signal: controller.signal,
+    }).ready;
     await bus.publish(TaskCompleted, { taskId: 'a' });
     await vi.waitFor(() => expect(seen).toEqual(['a']));
     controller.abort();

@@ -57,24 +57,44 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
   let closing: Promise<void> | undefined;
   let subscriptionCount = 0;
 
-  const send = (ctx: PublishContext): Promise<void> => transport.publish([toMessage(ctx.envelope, ctx.delayMs)]);
+  const send = (ctx: PublishContext): Promise<void> =>
+    transport.publish([toMessage(ctx.envelope, ctx.delayMs)]);
   let publishChain = compose<PublishContext>([], send);
   let consumeChain: ((ctx: ConsumeContext) => Promise<void>) | undefined;
 
-  async function publish(definition: AnyEventDefinition, data: unknown, options: PublishOptions = {}): Promise<Envelope> {
+  async function publish(
+    definition: AnyEventDefinition,
+    data: unknown,
+    options: PublishOptions = {},
+  ): Promise<Envelope> {
     const type = typeof definition === 'object' && definition !== null ? definition.type : String(definition);
     if (closed) throw new ClosedError('the event bus', `publish "${type}"`);
     const known = catalog.require(definition, 'in publish()');
     const delayMs = options.delayMs;
     if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0)) {
-      throw new InvalidOptionError(`publish("${type}")`, 'delayMs', `must be a finite number >= 0, got ${delayMs}`);
+      throw new InvalidOptionError(
+        `publish("${type}")`,
+        'delayMs',
+        `must be a finite number >= 0, got ${delayMs}`,
+      );
     }
     if (delayMs !== undefined && delayMs > 0 && !transport.capabilities.delay) {
-      throw new InvalidOptionError(`publish("${type}")`, 'delayMs', `is not supported by the ${transport.name} transport`);
+      throw new InvalidOptionError(
+        `publish("${type}")`,
+        'delayMs',
+        `is not supported by the ${transport.name} transport`,
+      );
     }
     let value = validateOnPublish ? validate(type, known.schema, data) : data;
     if (value instanceof Promise) value = await value;
-    const envelope = buildEnvelope(type, known.version, value, options.key ?? known.keyOf(value), options, source);
+    const envelope = buildEnvelope(
+      type,
+      known.version,
+      value,
+      options.key ?? known.keyOf(value),
+      options,
+      source,
+    );
     if (publishChain === undefined) {
       await transport.publish([toMessage(envelope, delayMs)]);
       return envelope;
@@ -84,7 +104,11 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
     return ctx.envelope;
   }
 
-  function subscribe(target: unknown, handler: unknown, subscribeOptions: SubscribeOptions = {}): Subscription {
+  function subscribe(
+    target: unknown,
+    handler: unknown,
+    subscribeOptions: SubscribeOptions = {},
+  ): Subscription {
     if (closed) throw new ClosedError('the event bus', 'subscribe');
     if (typeof handler !== 'function') {
       throw new InvalidOptionError('subscribe', 'handler', `must be a function, got ${typeof handler}`);
@@ -143,7 +167,11 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
     subscribe,
     use(mw: Middleware) {
       if (mw === null || typeof mw !== 'object' || typeof mw.name !== 'string') {
-        throw new InvalidOptionError('use', 'middleware', 'must be an object with a name and publish/consume functions');
+        throw new InvalidOptionError(
+          'use',
+          'middleware',
+          'must be an object with a name and publish/consume functions',
+        );
       }
       middleware.push(mw);
       rebuildChains();
@@ -184,14 +212,26 @@ interface ResolvedSubscribeOptions {
   visibilityTimeoutMs: number;
 }
 
-function resolveSubscribeOptions(where: string, prefix: string, options: SubscribeOptions): ResolvedSubscribeOptions {
+function resolveSubscribeOptions(
+  where: string,
+  prefix: string,
+  options: SubscribeOptions,
+): ResolvedSubscribeOptions {
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new InvalidOptionError(where, `${prefix}concurrency`, `must be an integer >= 1, got ${String(concurrency)}`);
+    throw new InvalidOptionError(
+      where,
+      `${prefix}concurrency`,
+      `must be an integer >= 1, got ${String(concurrency)}`,
+    );
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidOptionError(where, `${prefix}timeoutMs`, `must be a number > 0, got ${String(timeoutMs)}`);
+    throw new InvalidOptionError(
+      where,
+      `${prefix}timeoutMs`,
+      `must be a number > 0, got ${String(timeoutMs)}`,
+    );
   }
   const visibilityTimeoutMs = options.visibilityTimeoutMs ?? timeoutMs + LEASE_MARGIN_MS;
   if (!Number.isFinite(visibilityTimeoutMs) || visibilityTimeoutMs <= timeoutMs) {

@@ -83,10 +83,18 @@ export function resolveRetry(where: string, options: RetryOptions | undefined): 
   checkNonNegative(where, 'retry.backoff.initialDelayMs', initial);
   checkNonNegative(where, 'retry.backoff.maxDelayMs', max);
   if (max < initial) {
-    throw new InvalidOptionError(where, 'retry.backoff.maxDelayMs', `(${max}) must be >= initialDelayMs (${initial})`);
+    throw new InvalidOptionError(
+      where,
+      'retry.backoff.maxDelayMs',
+      `(${max}) must be >= initialDelayMs (${initial})`,
+    );
   }
   if (!Number.isFinite(multiplier) || multiplier < 1) {
-    throw new InvalidOptionError(where, 'retry.backoff.multiplier', `must be a number >= 1, got ${multiplier}`);
+    throw new InvalidOptionError(
+      where,
+      'retry.backoff.multiplier',
+      `must be a number >= 1, got ${multiplier}`,
+    );
   }
   if (jitter !== 'full' && jitter !== 'equal' && jitter !== 'none') {
     throw new InvalidOptionError(where, 'retry.backoff.jitter', `must be 'full', 'equal' or 'none'`);

@@ -1,6 +1,6 @@
 import { InvalidEnvelopeError, RelaybusError, UnknownEventError, ValidationError } from '../errors';
-import { type AnyEventDefinition, upcastData, validate } from '../events/define-event';
 import { decodeEnvelope } from '../events/decode-envelope';
+import { type AnyEventDefinition, upcastData, validate } from '../events/define-event';
 import type { Envelope } from '../events/envelope';
 import type { Logger } from '../logger';
 import type { Delivery, Transport, TransportSubscription } from '../transport/transport';
@@ -27,7 +27,11 @@ export interface RunnerConfig {
   readonly handler: (event: Envelope, ctx: Attempt) => unknown;
   /** Runs the handler through the current consume middleware. */
   readonly run: (attempt: Attempt) => unknown;
-  readonly publish: (definition: AnyEventDefinition, data: unknown, options: PublishOptions) => Promise<Envelope>;
+  readonly publish: (
+    definition: AnyEventDefinition,
+    data: unknown,
+    options: PublishOptions,
+  ) => Promise<Envelope>;
 }
 
 /**
@@ -108,7 +112,10 @@ export class SubscriptionRunner implements AttemptHost {
       .catch(() => undefined)
       .then(() => this.transportSubscription?.close({ timeoutMs }))
       .finally(() => {
-        const reason = new RelaybusError('CLOSED', `subscription ${this.config.name} closed before the handler settled`);
+        const reason = new RelaybusError(
+          'CLOSED',
+          `subscription ${this.config.name} closed before the handler settled`,
+        );
         for (const attempt of [...this.inflight]) attempt.abandon(reason);
       });
     return this.closing;
@@ -130,7 +137,11 @@ export class SubscriptionRunner implements AttemptHost {
     }
     const definition = catalog.get(envelope.type);
     if (definition === undefined) {
-      const error = new UnknownEventError(envelope.type, catalog.types, `received by subscription ${this.config.name}`);
+      const error = new UnknownEventError(
+        envelope.type,
+        catalog.types,
+        `received by subscription ${this.config.name}`,
+      );
       rejectDelivery(delivery, 'UNKNOWN_EVENT', error, logger, group);
       return;
     }

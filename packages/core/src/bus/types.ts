@@ -152,7 +152,10 @@ export type Handler<TEvent extends Envelope, TEvents extends AnyEventDefinition 
  */
 export type SubscribeTarget<TEvents extends AnyEventDefinition> = TEvents | ReadonlyArray<TEvents> | string;
 
-type MatchingDefinitions<TEvents extends AnyEventDefinition, TPattern extends string> = TEvents extends unknown
+type MatchingDefinitions<
+  TEvents extends AnyEventDefinition,
+  TPattern extends string,
+> = TEvents extends unknown
   ? string extends TEvents['type']
     ? TEvents
     : TopicMatches<TPattern, TEvents['type']> extends true

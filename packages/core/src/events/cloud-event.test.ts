@@ -5,7 +5,10 @@ import { fromCloudEvent, toCloudEvent } from './cloud-event';
 import { decodeEnvelope } from './decode-envelope';
 import { defineEvent } from './define-event';
 
-const TaskCreated = defineEvent('task.created', z.object({ taskId: z.string() }), { version: 2, upcast: { 1: (v) => v } });
+const TaskCreated = defineEvent('task.created', z.object({ taskId: z.string() }), {
+  version: 2,
+  upcast: { 1: (v) => v },
+});
 
 describe('CloudEvents conversion', () => {
   it('round-trips every envelope field losslessly, through JSON too', () => {

@@ -1,6 +1,6 @@
 import { InvalidEnvelopeError } from '../errors';
-import type { Envelope } from './envelope';
 import { decodeEnvelope } from './decode-envelope';
+import type { Envelope } from './envelope';
 
 /**
  * A CloudEvents 1.0 event in structured JSON mode. relaybus fields without a CloudEvents attribute travel as
@@ -78,7 +78,8 @@ export function toCloudEvent(envelope: Envelope): CloudEvent {
  */
 export function fromCloudEvent(cloudEvent: unknown): Envelope {
   const value = typeof cloudEvent === 'string' ? parseJson(cloudEvent) : cloudEvent;
-  if (value === null || typeof value !== 'object') throw new InvalidEnvelopeError('a CloudEvent must be an object');
+  if (value === null || typeof value !== 'object')
+    throw new InvalidEnvelopeError('a CloudEvent must be an object');
   const ce = value as Record<string, unknown>;
   if (ce['specversion'] !== '1.0') {
     throw new InvalidEnvelopeError(`specversion must be "1.0", got ${JSON.stringify(ce['specversion'])}`);

@@ -2,7 +2,15 @@ import { InvalidEnvelopeError } from '../errors';
 import type { Envelope } from './envelope';
 
 const REQUIRED_STRINGS = ['id', 'type', 'time', 'source'] as const;
-const OPTIONAL_STRINGS = ['subject', 'key', 'correlationId', 'causationId', 'traceparent', 'position', 'stream'] as const;
+const OPTIONAL_STRINGS = [
+  'subject',
+  'key',
+  'correlationId',
+  'causationId',
+  'traceparent',
+  'position',
+  'stream',
+] as const;
 
 /**
  * Checks that a received value (an object, or JSON text) has the shape of an {@link Envelope} and returns it.
@@ -31,7 +39,8 @@ export function decodeEnvelope(input: unknown): Envelope {
   const raw = value as Record<string, unknown>;
   const problems: string[] = [];
   for (const field of REQUIRED_STRINGS) {
-    if (typeof raw[field] !== 'string' || raw[field] === '') problems.push(`"${field}" must be a non-empty string`);
+    if (typeof raw[field] !== 'string' || raw[field] === '')
+      problems.push(`"${field}" must be a non-empty string`);
   }
   const version = raw['version'];
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
@@ -54,7 +63,10 @@ export function decodeEnvelope(input: unknown): Envelope {
   }
   const streamVersion = raw['streamVersion'];
   if (streamVersion === null) clean = false;
-  else if (streamVersion !== undefined && (typeof streamVersion !== 'number' || !Number.isInteger(streamVersion))) {
+  else if (
+    streamVersion !== undefined &&
+    (typeof streamVersion !== 'number' || !Number.isInteger(streamVersion))
+  ) {
     problems.push('"streamVersion" must be an integer');
   }
   if (problems.length > 0) {
@@ -63,7 +75,8 @@ export function decodeEnvelope(input: unknown): Envelope {
   }
   if (clean && raw['metadata'] !== undefined) return raw as unknown as Envelope;
   const out: Record<string, unknown> = {};
-  for (const [name, entry] of Object.entries(raw)) if (entry !== undefined && entry !== null) out[name] = entry;
+  for (const [name, entry] of Object.entries(raw))
+    if (entry !== undefined && entry !== null) out[name] = entry;
   out['metadata'] = metadata;
   if (!('data' in out)) out['data'] = null;
   return out as unknown as Envelope;

@@ -10,7 +10,13 @@ const TaskCreated = defineEvent('task.created', z.object({ taskId: z.string(), t
 describe('defineEvent', () => {
   it('creates a validated envelope with a UUIDv7 id, time, key and empty metadata', () => {
     const event = TaskCreated.create({ taskId: 't1', title: 'Write' });
-    expect(event).toMatchObject({ type: 'task.created', version: 1, key: 't1', metadata: {}, source: 'relaybus' });
+    expect(event).toMatchObject({
+      type: 'task.created',
+      version: 1,
+      key: 't1',
+      metadata: {},
+      source: 'relaybus',
+    });
     expect(event.data).toEqual({ taskId: 't1', title: 'Write' });
     expect(event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Date(event.time).toISOString()).toBe(event.time);
@@ -38,7 +44,13 @@ describe('defineEvent', () => {
       { taskId: 't1', title: 'Write' },
       { key: 'k', subject: 's', correlationId: 'c', causationId: 'x', metadata: { a: 'b' }, source: 'api' },
     );
-    expect(event).toMatchObject({ key: 'k', subject: 's', correlationId: 'c', causationId: 'x', source: 'api' });
+    expect(event).toMatchObject({
+      key: 'k',
+      subject: 's',
+      correlationId: 'c',
+      causationId: 'x',
+      source: 'api',
+    });
     expect(event.metadata).toEqual({ a: 'b' });
   });
 

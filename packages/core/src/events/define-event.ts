@@ -1,5 +1,11 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { InvalidEnvelopeError, InvalidOptionError, RelaybusError, ValidationError, type ValidationIssue } from '../errors';
+import {
+  InvalidEnvelopeError,
+  InvalidOptionError,
+  RelaybusError,
+  ValidationError,
+  type ValidationIssue,
+} from '../errors';
 import type { Envelope, EnvelopeOptions } from './envelope';
 import { uuidv7 } from './uuid';
 
@@ -43,7 +49,10 @@ export interface DefineEventOptions<TData> {
  * if (TaskCreated.is(event)) console.log(event.data.title);
  * ```
  */
-export interface EventDefinition<TType extends string = string, TSchema extends StandardSchemaV1 = StandardSchemaV1> {
+export interface EventDefinition<
+  TType extends string = string,
+  TSchema extends StandardSchemaV1 = StandardSchemaV1,
+> {
   /** The event type, also the topic it travels on. */
   readonly type: TType;
   /** The current schema version. */
@@ -108,7 +117,9 @@ export type EventInput<TDefinition> =
  * ```
  */
 export type EventOf<TDefinition> =
-  TDefinition extends EventDefinition<infer T, infer S> ? Envelope<T, StandardSchemaV1.InferOutput<S>> : never;
+  TDefinition extends EventDefinition<infer T, infer S>
+    ? Envelope<T, StandardSchemaV1.InferOutput<S>>
+    : never;
 
 const TYPE_PATTERN = /^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/;
 
@@ -162,9 +173,17 @@ export function defineEvent<const TType extends string, TSchema extends Standard
     keyOf: (data) => (keyFn === undefined ? undefined : keyFn(data)),
     create(data, envelopeOptions = {}) {
       const value = validateSync(type, schema, data) as StandardSchemaV1.InferOutput<TSchema>;
-      return buildEnvelope(type, version, value, envelopeOptions.key ?? keyFn?.(value), envelopeOptions, 'relaybus');
+      return buildEnvelope(
+        type,
+        version,
+        value,
+        envelopeOptions.key ?? keyFn?.(value),
+        envelopeOptions,
+        'relaybus',
+      );
     },
-    is: (envelope): envelope is Envelope<TType, StandardSchemaV1.InferOutput<TSchema>> => envelope.type === type,
+    is: (envelope): envelope is Envelope<TType, StandardSchemaV1.InferOutput<TSchema>> =>
+      envelope.type === type,
   };
 }
 
@@ -184,7 +203,8 @@ export function buildEnvelope<TType extends string, TData>(
     id: options.id ?? uuidv7(),
     type,
     version,
-    time: time === undefined ? new Date().toISOString() : typeof time === 'string' ? time : time.toISOString(),
+    time:
+      time === undefined ? new Date().toISOString() : typeof time === 'string' ? time : time.toISOString(),
     source: options.source ?? defaultSource,
     metadata: options.metadata ?? {},
     data,

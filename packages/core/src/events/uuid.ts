@@ -1,21 +1,11 @@
 import { randomFillSync } from 'node:crypto';
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const POOL_SIZE = 16 * 1024;
-const pool = new Uint8Array(POOL_SIZE);
+const pool = Buffer.allocUnsafe(POOL_SIZE);
+const bytes = Buffer.allocUnsafe(16);
 let poolOffset = POOL_SIZE;
 let lastMs = -1;
 let sequence = 0;
-
-function randomBytes(count: number): number {
-  if (poolOffset + count > POOL_SIZE) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const start = poolOffset;
-  poolOffset += count;
-  return start;
-}
 
 /**
  * Returns a new UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter that keeps ids
@@ -39,29 +29,15 @@ export function uuidv7(): string {
     }
     ms = lastMs;
   }
-  const r = randomBytes(8);
-  const high = Math.floor(ms / 0x1000000);
-  const low = ms % 0x1000000;
-  return (
-    HEX[(high >>> 16) & 0xff]! +
-    HEX[(high >>> 8) & 0xff]! +
-    HEX[high & 0xff]! +
-    HEX[(low >>> 16) & 0xff]! +
-    '-' +
-    HEX[(low >>> 8) & 0xff]! +
-    HEX[low & 0xff]! +
-    '-' +
-    HEX[0x70 | (sequence >>> 8)]! +
-    HEX[sequence & 0xff]! +
-    '-' +
-    HEX[0x80 | (pool[r]! & 0x3f)]! +
-    HEX[pool[r + 1]!]! +
-    '-' +
-    HEX[pool[r + 2]!]! +
-    HEX[pool[r + 3]!]! +
-    HEX[pool[r + 4]!]! +
-    HEX[pool[r + 5]!]! +
-    HEX[pool[r + 6]!]! +
-    HEX[pool[r + 7]!]!
-  );
+  if (poolOffset + 8 > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  bytes.writeUIntBE(ms, 0, 6);
+  bytes.writeUInt16BE(0x7000 | sequence, 6);
+  pool.copy(bytes, 8, poolOffset, poolOffset + 8);
+  poolOffset += 8;
+  bytes.writeUInt8(0x80 | (bytes.readUInt8(8) & 0x3f), 8);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -9,5 +9,8 @@ export function compose<C>(
   last: (ctx: C) => Promise<void>,
 ): ((ctx: C) => Promise<void>) | undefined {
   if (layers.length === 0) return undefined;
-  return layers.reduceRight<(ctx: C) => Promise<void>>((next, layer) => (ctx) => layer(ctx, () => next(ctx)), last);
+  return layers.reduceRight<(ctx: C) => Promise<void>>(
+    (next, layer) => (ctx) => layer(ctx, () => next(ctx)),
+    last,
+  );
 }
