@@ -282,7 +282,10 @@ export class CircuitOpenError extends RelaybusError {
   readonly retryAfterMs: number;
 
   constructor(name: string, retryAfterMs: number) {
-    super('CIRCUIT_OPEN', `Circuit "${name}" is open after repeated failures; next trial in ${retryAfterMs} ms.`);
+    super(
+      'CIRCUIT_OPEN',
+      `Circuit "${name}" is open after repeated failures; next trial in ${retryAfterMs} ms.`,
+    );
     this.name = 'CircuitOpenError';
     this.retryAfterMs = retryAfterMs;
   }
@@ -295,7 +298,9 @@ export function toError(thrown: unknown, eventType: string): Error {
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
   if (path.length === 0) return '(root)';
-  return path.map((segment) => (typeof segment === 'symbol' ? segment.toString() : String(segment))).join('.');
+  return path
+    .map((segment) => (typeof segment === 'symbol' ? segment.toString() : String(segment)))
+    .join('.');
 }
 
 function describe(value: unknown): string {

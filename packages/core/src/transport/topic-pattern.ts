@@ -1,6 +1,8 @@
 import { InvalidPatternError } from '../errors';
 
-type SplitWords<S extends string> = S extends `${infer Head}.${infer Tail}` ? [Head, ...SplitWords<Tail>] : [S];
+type SplitWords<S extends string> = S extends `${infer Head}.${infer Tail}`
+  ? [Head, ...SplitWords<Tail>]
+  : [S];
 
 type MatchWords<P extends readonly string[], T extends readonly string[]> = P extends [
   infer PHead extends string,

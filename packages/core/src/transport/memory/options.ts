@@ -1,0 +1,240 @@
+import { InvalidOptionError } from '../../errors';
+import { compilePattern, isPattern } from '../topic-pattern';
+import type { DeadLetterFilter, Delivery, TransportMessage, TransportSubscribeOptions } from '../transport';
+
+/**
+ * Options of `memoryTransport()`.
+ *
+ * @example
+ * ```ts
+ * const transport = memoryTransport({
+ *   highWaterMark: 10_000,
+ *   onError: (error, delivery) => console.error(delivery.message.topic, error),
+ * });
+ * ```
+ */
+export interface MemoryTransportOptions {
+  /**
+   * Backlog size (messages queued but not yet handed to a subscriber) above which `publish` slows down: while
+   * any group or group-less subscriber with a live consumer holds more than this, the promise returned by
+   * `publish` resolves only once every backlog is back below it. Messages are always accepted, never dropped.
+   * A positive integer.
+   *
+   * @defaultValue 100000
+   */
+  readonly highWaterMark?: number;
+  /**
+   * Called once for every exception that escapes a subscription handler (a throw or a rejected promise). The
+   * delivery is then nacked for immediate redelivery unless the handler had already settled it.
+   *
+   * @defaultValue ignore the error
+   */
+  readonly onError?: (error: unknown, delivery: Delivery) => void;
+  /**
+   * Aborting it closes the transport, as `close()` does.
+   *
+   * @defaultValue none
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Every default of the memory transport, in one place.
+ *
+ * @example
+ * ```ts
+ * const timeoutMs = options?.timeoutMs ?? DEFAULTS.closeTimeoutMs;
+ * ```
+ */
+export const DEFAULTS = {
+  highWaterMark: 100_000,
+  concurrency: 1,
+  visibilityTimeoutMs: 30_000,
+  closeTimeoutMs: 10_000,
+} as const;
+
+/**
+ * The memory transport's options with defaults applied.
+ *
+ * @example
+ * ```ts
+ * const resolved: ResolvedOptions = resolveOptions({});
+ * ```
+ */
+export interface ResolvedOptions {
+  readonly highWaterMark: number;
+  readonly onError: ((error: unknown, delivery: Delivery) => void) | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * Validates the options of `memoryTransport()` and applies defaults.
+ *
+ * @throws {@link InvalidOptionError} naming the offending option.
+ * @example
+ * ```ts
+ * resolveOptions({ highWaterMark: 0 }); // throws: option "highWaterMark" must be a positive integer
+ * ```
+ */
+export function resolveOptions(options: MemoryTransportOptions): ResolvedOptions {
+  const where = 'memoryTransport()';
+  const highWaterMark = options.highWaterMark ?? DEFAULTS.highWaterMark;
+  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) {
+    throw new InvalidOptionError(
+      where,
+      'highWaterMark',
+      `must be a positive integer, got ${String(highWaterMark)}`,
+    );
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new InvalidOptionError(where, 'onError', 'must be a function');
+  }
+  return { highWaterMark, onError: options.onError, signal: options.signal };
+}
+
+/**
+ * A subscription's filter and limits, validated.
+ *
+ * @example
+ * ```ts
+ * const spec: SubscriptionSpec = resolveSubscribeOptions({ topics: ['a'] });
+ * ```
+ */
+export interface SubscriptionSpec {
+  readonly topics: ReadonlySet<string> | null;
+  readonly pattern: string | undefined;
+  readonly match: ((topic: string) => boolean) | null;
+  readonly group: string | undefined;
+  readonly concurrency: number;
+  readonly visibilityTimeoutMs: number;
+}
+
+/**
+ * Validates subscribe options and applies defaults.
+ *
+ * @throws {@link InvalidOptionError} naming the offending option, or `InvalidPatternError` for a bad pattern.
+ * @example
+ * ```ts
+ * resolveSubscribeOptions({ pattern: 'task.*', group: 'audit', concurrency: 4 });
+ * ```
+ */
+export function resolveSubscribeOptions(options: TransportSubscribeOptions): SubscriptionSpec {
+  const where = 'memoryTransport.subscribe()';
+  const { topics, pattern, group } = options;
+  if (topics !== undefined && !Array.isArray(topics)) {
+    throw new InvalidOptionError(where, 'topics', 'must be an array of topic names');
+  }
+  topics?.forEach((topic, index) => {
+    if (typeof topic !== 'string' || topic.length === 0) {
+      throw new InvalidOptionError(where, `topics[${index}]`, 'must be a non-empty string');
+    }
+    if (isPattern(topic)) {
+      throw new InvalidOptionError(
+        where,
+        `topics[${index}]`,
+        `("${topic}") is a pattern; pass it as "pattern"`,
+      );
+    }
+  });
+  if (pattern !== undefined && typeof pattern !== 'string') {
+    throw new InvalidOptionError(where, 'pattern', 'must be a string');
+  }
+  if ((topics === undefined || topics.length === 0) && pattern === undefined) {
+    throw new InvalidOptionError(where, 'topics', 'must list at least one topic, or "pattern" must be given');
+  }
+  if (group !== undefined && (typeof group !== 'string' || group.length === 0)) {
+    throw new InvalidOptionError(where, 'group', 'must be a non-empty string when given');
+  }
+  const concurrency = options.concurrency ?? DEFAULTS.concurrency;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new InvalidOptionError(where, 'concurrency', `must be an integer >= 1, got ${String(concurrency)}`);
+  }
+  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? DEFAULTS.visibilityTimeoutMs;
+  if (
+    typeof visibilityTimeoutMs !== 'number' ||
+    !(visibilityTimeoutMs > 0) ||
+    !Number.isFinite(visibilityTimeoutMs)
+  ) {
+    throw new InvalidOptionError(
+      where,
+      'visibilityTimeoutMs',
+      `must be a finite number of milliseconds > 0, got ${String(visibilityTimeoutMs)}`,
+    );
+  }
+  return {
+    topics: topics !== undefined && topics.length > 0 ? new Set(topics) : null,
+    pattern,
+    match: pattern === undefined ? null : compilePattern(pattern),
+    group,
+    concurrency,
+    visibilityTimeoutMs,
+  };
+}
+
+/**
+ * Validates a `timeoutMs` or `delayMs` style value: a finite number >= 0, or `undefined` for the fallback.
+ *
+ * @throws {@link InvalidOptionError} naming the option.
+ * @example
+ * ```ts
+ * const timeoutMs = resolveDuration(options?.timeoutMs, 10_000, 'subscription.close()', 'timeoutMs');
+ * ```
+ */
+export function resolveDuration(value: unknown, fallback: number, where: string, option: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(
+      where,
+      option,
+      `must be a finite number of milliseconds >= 0, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Validates a dead-letter filter.
+ *
+ * @throws {@link InvalidOptionError} naming the offending field.
+ * @example
+ * ```ts
+ * checkDeadLetterFilter({ limit: 10 }, 'deadLetters.list()');
+ * ```
+ */
+export function checkDeadLetterFilter(filter: DeadLetterFilter, where: string): void {
+  const { limit, ids } = filter;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+    throw new InvalidOptionError(where, 'limit', `must be an integer >= 0, got ${String(limit)}`);
+  }
+  if (ids !== undefined && !Array.isArray(ids)) {
+    throw new InvalidOptionError(where, 'ids', 'must be an array of dead-letter ids');
+  }
+}
+
+/**
+ * Validates a batch given to `publish()`: an array of messages with non-empty topics and valid delays.
+ *
+ * @example
+ * ```ts
+ * const problem = checkMessages([{ id: '1', topic: '', body: null }]); // InvalidOptionError naming messages[0].topic
+ * ```
+ */
+export function checkMessages(messages: ReadonlyArray<TransportMessage>): InvalidOptionError | undefined {
+  const where = 'memoryTransport.publish()';
+  if (!Array.isArray(messages)) return new InvalidOptionError(where, 'messages', 'must be an array');
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i] as TransportMessage | undefined;
+    if (typeof message?.topic !== 'string' || message.topic.length === 0) {
+      return new InvalidOptionError(where, `messages[${i}].topic`, 'must be a non-empty string');
+    }
+    const { delayMs } = message;
+    if (delayMs !== undefined && (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0)) {
+      return new InvalidOptionError(
+        where,
+        `messages[${i}].delayMs`,
+        `must be a finite number >= 0, got ${String(delayMs)}`,
+      );
+    }
+  }
+  return undefined;
+}
