@@ -22,7 +22,10 @@ export type RelaybusErrorCode =
   | 'RATE_LIMITED'
   | 'CIRCUIT_OPEN'
   | 'TRANSPORT_FAILED'
-  | 'NON_RETRYABLE';
+  | 'NON_RETRYABLE'
+  | 'VERSION_CONFLICT'
+  | 'STREAM_NOT_FOUND'
+  | 'INVALID_POSITION';
 
 /**
  * Options shared by every relaybus error.
@@ -288,6 +291,84 @@ export class CircuitOpenError extends RelaybusError {
     );
     this.name = 'CircuitOpenError';
     this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * An append's expected version did not hold: another writer changed the stream first. Reload and retry.
+ *
+ * @example
+ * ```ts
+ * try { await store.append('task-1', [event], { expectedVersion: 3 }); } catch (error) {
+ *   if (error instanceof VersionConflictError) console.log(error.expected, error.actual);
+ * }
+ * ```
+ */
+export class VersionConflictError extends RelaybusError {
+  /** The stream written to. */
+  readonly stream: string;
+  /** What the writer expected. */
+  readonly expected: number | 'any' | 'no_stream' | 'stream_exists';
+  /** The stream's actual version (0 when it does not exist). */
+  readonly actual: number;
+
+  constructor(
+    stream: string,
+    expected: number | 'any' | 'no_stream' | 'stream_exists',
+    actual: number,
+    detail = '',
+  ) {
+    super(
+      'VERSION_CONFLICT',
+      `Version conflict on stream "${stream}": expected ${typeof expected === 'number' ? `version ${expected}` : expected}, but the stream is at version ${actual}${detail}. Reload the stream and retry.`,
+    );
+    this.name = 'VersionConflictError';
+    this.stream = stream;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * A stream that has no events was read.
+ *
+ * @example
+ * ```ts
+ * try { for await (const e of store.readStream('nope')) {} } catch (error) {
+ *   if (error instanceof StreamNotFoundError) console.log(error.stream);
+ * }
+ * ```
+ */
+export class StreamNotFoundError extends RelaybusError {
+  /** The stream that was read. */
+  readonly stream: string;
+
+  constructor(stream: string, store: string) {
+    super('STREAM_NOT_FOUND', `Stream "${stream}" has no events in the ${store} event store.`);
+    this.name = 'StreamNotFoundError';
+    this.stream = stream;
+  }
+}
+
+/**
+ * A string given as a position is not a position of this store.
+ *
+ * @example
+ * ```ts
+ * store.readAll({ from: 'yesterday' }); // InvalidPositionError on first iteration
+ * ```
+ */
+export class InvalidPositionError extends RelaybusError {
+  /** The string that was given. */
+  readonly position: string;
+
+  constructor(position: unknown, store: string, expected: string) {
+    super(
+      'INVALID_POSITION',
+      `${JSON.stringify(position)} is not a position of the ${store} event store (expected ${expected}). Use a position read from this store.`,
+    );
+    this.name = 'InvalidPositionError';
+    this.position = String(position);
   }
 }
 

@@ -75,6 +75,22 @@ export type {
 export { tracing } from './middleware/tracing';
 export type { EnvelopeTransform, TransformOptions } from './middleware/transform';
 export { transform } from './middleware/transform';
+export type {
+  AppendOptions,
+  AppendResult,
+  EventPage,
+  EventStore,
+  ExpectedVersion,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from './store/event-store';
+export { assertExpectedVersion, checkAppendArguments } from './store/expected-version';
+export type { MemoryEventStoreOptions } from './store/memory-event-store';
+export { memoryEventStore } from './store/memory-event-store';
+export { readAllPages, subscribeToAll } from './store/read-helpers';
+export type { ReplayOptions, ReplayProgress } from './store/replay';
+export { replay } from './store/replay';
 export type { MemoryTransportOptions } from './transport/memory-transport';
 export { memoryTransport } from './transport/memory-transport';
 export type { TopicMatches } from './transport/topic-pattern';

@@ -57,8 +57,16 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
   let closing: Promise<void> | undefined;
   let subscriptionCount = 0;
 
-  const send = (ctx: PublishContext): Promise<void> =>
-    transport.publish([toMessage(ctx.envelope, ctx.delayMs)]);
+  const { store } = options;
+  const streamOf = options.streamOf ?? ((event: Envelope) => event.subject ?? event.type);
+  const send = async (ctx: PublishContext): Promise<void> => {
+    if (store !== undefined) {
+      const expectedVersion = ctx.expectedVersion ?? 'any';
+      const appended = await store.append(streamOf(ctx.envelope), [ctx.envelope], { expectedVersion });
+      ctx.envelope = appended.events[0] as Envelope;
+    }
+    await transport.publish([toMessage(ctx.envelope, ctx.delayMs)]);
+  };
   let publishChain = compose<PublishContext>([], send);
   let consumeChain: ((ctx: ConsumeContext) => Promise<void>) | undefined;
 
@@ -95,12 +103,18 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
       options,
       source,
     );
-    if (publishChain === undefined) {
+    if (publishChain === undefined && store === undefined) {
       await transport.publish([toMessage(envelope, delayMs)]);
       return envelope;
     }
-    const ctx: PublishContext = { envelope, definition: known, delayMs, logger };
-    await publishChain(ctx);
+    const ctx: PublishContext = {
+      envelope,
+      definition: known,
+      delayMs,
+      expectedVersion: options.expectedVersion,
+      logger,
+    };
+    await (publishChain ?? send)(ctx);
     return ctx.envelope;
   }
 
@@ -162,6 +176,7 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
 
   const bus = {
     transport,
+    store,
     deadLetters: transport.deadLetters,
     publish,
     subscribe,

@@ -2,6 +2,7 @@ import type { AnyEventDefinition, EventInput, EventOf } from '../events/define-e
 import type { Envelope, Metadata } from '../events/envelope';
 import type { Logger } from '../logger';
 import type { Middleware } from '../middleware/middleware';
+import type { EventStore, ExpectedVersion } from '../store/event-store';
 import type { TopicMatches } from '../transport/topic-pattern';
 import type { DeadLetterQueue, Transport } from '../transport/transport';
 import type { RetryOptions } from './retry';
@@ -22,6 +23,16 @@ export interface EventBusOptions<TEvents extends ReadonlyArray<AnyEventDefinitio
    * @defaultValue a new `memoryTransport()`
    */
   transport?: Transport;
+  /**
+   * When given, every published event is appended to this store (in its stream, with optimistic concurrency when
+   * `expectedVersion` is passed) before it reaches the transport, and delivered events carry their `position`.
+   */
+  store?: EventStore;
+  /**
+   * The stream a published event is appended to.
+   * @defaultValue the event's `subject`, else its `type`
+   */
+  streamOf?: (event: Envelope) => string;
   /**
    * `source` of published envelopes (a service name or URI).
    * @defaultValue 'relaybus'
@@ -63,6 +74,8 @@ export interface PublishOptions {
   causationId?: string;
   /** W3C trace context; set by the tracing middleware. */
   traceparent?: string;
+  /** With a store: the append's optimistic concurrency check (see `ExpectedVersion`). */
+  expectedVersion?: ExpectedVersion;
   /** Deliver no earlier than this many milliseconds from now. Needs a transport with the `delay` capability. */
   delayMs?: number;
   /** Application headers. */
@@ -210,6 +223,8 @@ export interface Subscription extends AsyncDisposable {
 export interface EventBus<TEvents extends AnyEventDefinition = AnyEventDefinition> extends AsyncDisposable {
   /** The transport events travel on. */
   readonly transport: Transport;
+  /** The event store published events are appended to, if any. */
+  readonly store: EventStore | undefined;
   /** The dead letters of this bus's transport: list, redrive, purge. */
   readonly deadLetters: DeadLetterQueue;
   /**

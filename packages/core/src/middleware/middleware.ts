@@ -1,6 +1,7 @@
 import type { AnyEventDefinition } from '../events/define-event';
 import type { Envelope } from '../events/envelope';
 import type { Logger } from '../logger';
+import type { ExpectedVersion } from '../store/event-store';
 
 /**
  * What a middleware sees when an event is published. Replace `envelope` to change what is sent.
@@ -23,6 +24,8 @@ export interface PublishContext {
   readonly definition: AnyEventDefinition;
   /** Delay requested by the publisher, in milliseconds. */
   readonly delayMs: number | undefined;
+  /** With an event store: the optimistic concurrency check requested by the publisher. */
+  readonly expectedVersion: ExpectedVersion | undefined;
   /** The bus's logger. */
   readonly logger: Logger;
 }

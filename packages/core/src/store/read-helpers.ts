@@ -1,0 +1,79 @@
+import { InvalidOptionError } from '../errors';
+import type { EventStore, ReadAllOptions, StoredEvent } from './event-store';
+
+const DEFAULT_BATCH_SIZE = 500;
+
+/** Validates a batch size option and returns it with its default. */
+export function batchSizeOf(where: string, batchSize: number | undefined): number {
+  const size = batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new InvalidOptionError(where, 'batchSize', `must be an integer >= 1, got ${String(batchSize)}`);
+  }
+  return size;
+}
+
+/**
+ * Reads the global log page by page until the end that existed when each page was read. Stores implement
+ * `readAll` with it on top of their `readPage`.
+ */
+export async function* readAllPages(
+  store: Pick<EventStore, 'readPage'>,
+  options: ReadAllOptions = {},
+): AsyncGenerator<StoredEvent> {
+  const limit = batchSizeOf('readAll', options.batchSize);
+  let from = options.from;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const page = await store.readPage({
+      limit,
+      ...(from === undefined ? {} : { from }),
+      ...(options.types === undefined ? {} : { types: options.types }),
+    });
+    yield* page.events;
+    if (page.next === undefined || page.next === from) return;
+    from = page.next;
+  }
+}
+
+/**
+ * A catch-up subscription: every event after `from` (history first), then new events as they are appended, with
+ * no gap and no duplicate at the seam. Runs until `signal` aborts; then the iteration ends quietly.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * for await (const event of subscribeToAll(store, { from: checkpoint, signal: controller.signal })) {
+ *   await project(event);
+ * }
+ * ```
+ */
+export async function* subscribeToAll(
+  store: EventStore,
+  options: ReadAllOptions = {},
+): AsyncGenerator<StoredEvent> {
+  const limit = batchSizeOf('subscribeToAll', options.batchSize);
+  const { signal } = options;
+  const aborted = (): boolean => signal?.aborted === true;
+  let from = options.from;
+  while (!aborted()) {
+    const page = await store.readPage({
+      limit,
+      ...(from === undefined ? {} : { from }),
+      ...(options.types === undefined ? {} : { types: options.types }),
+    });
+    for (const event of page.events) {
+      if (aborted()) return;
+      yield event;
+    }
+    const advanced = page.next !== undefined && page.next !== from;
+    if (page.next !== undefined) from = page.next;
+    if (!advanced) {
+      try {
+        await store.waitForEvents(from, signal);
+      } catch (error) {
+        if (aborted()) return;
+        throw error;
+      }
+    }
+  }
+}
