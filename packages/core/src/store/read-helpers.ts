@@ -15,6 +15,11 @@ export function batchSizeOf(where: string, batchSize: number | undefined): numbe
 /**
  * Reads the global log page by page until the end that existed when each page was read. Stores implement
  * `readAll` with it on top of their `readPage`.
+ *
+ * @example
+ * ```ts
+ * const store: EventStore = { ...rest, readAll: (options) => readAllPages(store, options) };
+ * ```
  */
 export async function* readAllPages(
   store: Pick<EventStore, 'readPage'>,

@@ -101,8 +101,8 @@ export async function replay(store: EventStore, options: ReplayOptions): Promise
       events += 1;
       position = event.position;
     }
-    if (page.next === undefined) break;
-    position = page.next > to ? to : page.next;
+    if (page.next === undefined || page.next >= to) break;
+    position = page.next;
     if (onProgress !== undefined && performance.now() >= nextReport) {
       onProgress(progress(false));
       nextReport = performance.now() + interval;
