@@ -25,7 +25,9 @@ export type RelaybusErrorCode =
   | 'NON_RETRYABLE'
   | 'VERSION_CONFLICT'
   | 'STREAM_NOT_FOUND'
-  | 'INVALID_POSITION';
+  | 'INVALID_POSITION'
+  | 'CHECKPOINT_CONFLICT'
+  | 'PROJECTION_FAILED';
 
 /**
  * Options shared by every relaybus error.
@@ -369,6 +371,119 @@ export class InvalidPositionError extends RelaybusError {
     );
     this.name = 'InvalidPositionError';
     this.position = String(position);
+  }
+}
+
+/**
+ * A checkpoint save expected another stored position: a second instance of the projection runs, or the
+ * checkpoint was reset. Stop one of the instances (or restart this one) so that each checkpoint has one writer.
+ *
+ * @example
+ * ```ts
+ * try { await checkpoints.save('task-board@v1', position, previous); } catch (error) {
+ *   if (error instanceof CheckpointConflictError) console.log(error.expected, error.actual);
+ * }
+ * ```
+ */
+export class CheckpointConflictError extends RelaybusError {
+  /** The checkpoint's name. */
+  readonly checkpoint: string;
+  /** The position the writer expected to replace. */
+  readonly expected: string;
+  /** The position actually stored (`undefined` when there was none). */
+  readonly actual: string | undefined;
+
+  constructor(checkpoint: string, expected: string, actual: string | undefined) {
+    super(
+      'CHECKPOINT_CONFLICT',
+      `Checkpoint "${checkpoint}" is at ${actual === undefined ? 'no position' : `position "${actual}"`}, but the writer expected "${expected}". Another instance may be running this projection; run one writer per checkpoint and restart this one.`,
+    );
+    this.name = 'CheckpointConflictError';
+    this.checkpoint = checkpoint;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * A projection handler failed. The projection stopped at this event instead of skipping it; fix the handler (or
+ * the data) and start the projection again, which resumes from its last checkpoint. The handler's error is `cause`.
+ *
+ * @example
+ * ```ts
+ * startProjection(taskBoard, { store, checkpoints, model, onError: (error) => {
+ *   if (error instanceof ProjectionError) alert(`${error.projection} stopped at ${error.position}`);
+ * } });
+ * ```
+ */
+export class ProjectionError extends RelaybusError {
+  /** The projection's name. */
+  readonly projection: string;
+  /** The type of the event whose handler failed. */
+  readonly eventType: string;
+  /** The event's global position. */
+  readonly position: string;
+  /** The event's stream. */
+  readonly stream: string;
+  /** The event's version in its stream. */
+  readonly streamVersion: number;
+
+  constructor(
+    projection: string,
+    event: { type: string; position: string; stream: string; streamVersion: number },
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'PROJECTION_FAILED',
+      `Projection "${projection}" stopped at "${event.type}" (position ${event.position}, stream "${event.stream}" version ${event.streamVersion}): ${reason}. Fix the handler and restart; it resumes from its last checkpoint.`,
+      { cause },
+    );
+    this.name = 'ProjectionError';
+    this.projection = projection;
+    this.eventType = event.type;
+    this.position = event.position;
+    this.stream = event.stream;
+    this.streamVersion = event.streamVersion;
+  }
+}
+
+/**
+ * A stream holds an event type that the aggregate's definition does not list, so its state cannot be rebuilt.
+ *
+ * @example
+ * ```ts
+ * try { await loadAggregate(store, Task, 't1'); } catch (error) {
+ *   if (error instanceof UnknownStreamEventError) console.log(error.stream, error.streamVersion, error.eventType);
+ * }
+ * ```
+ */
+export class UnknownStreamEventError extends RelaybusError {
+  /** The stream that was read. */
+  readonly stream: string;
+  /** Version of the unknown event in the stream. */
+  readonly streamVersion: number;
+  /** The unknown type. */
+  readonly eventType: string;
+  /** The types the reader knows. */
+  readonly known: ReadonlyArray<string>;
+
+  constructor(
+    reader: string,
+    stream: string,
+    streamVersion: number,
+    eventType: string,
+    known: ReadonlyArray<string>,
+  ) {
+    super(
+      'UNKNOWN_EVENT',
+      `Stream "${stream}" has an event of unknown type "${eventType}" at version ${streamVersion}. Add its definition to the events of ${reader}; known types: ${known.map((t) => `"${t}"`).join(', ') || 'none'}.`,
+    );
+    this.name = 'UnknownStreamEventError';
+    this.stream = stream;
+    this.streamVersion = streamVersion;
+    this.eventType = eventType;
+    this.known = known;
   }
 }
 

@@ -1,3 +1,16 @@
+export type { Aggregate, RaiseOptions } from './aggregate/aggregate';
+export type {
+  AggregateDefinition,
+  AggregateSnapshotPolicy,
+  DefineAggregateOptions,
+} from './aggregate/define-aggregate';
+export { defineAggregate } from './aggregate/define-aggregate';
+export type { LoadAggregateOptions } from './aggregate/load-aggregate';
+export { loadAggregate } from './aggregate/load-aggregate';
+export { memorySnapshotStore } from './aggregate/memory-snapshot-store';
+export type { SaveAggregateOptions } from './aggregate/save-aggregate';
+export { saveAggregate } from './aggregate/save-aggregate';
+export type { Snapshot, SnapshotStore } from './aggregate/snapshot-store';
 export { serializeError } from './bus/attempt';
 export { createEventBus } from './bus/create-event-bus';
 export type { BackoffOptions, RetryOptions } from './bus/retry';
@@ -14,6 +27,7 @@ export type {
 } from './bus/types';
 export type { RelaybusErrorCode, RelaybusErrorOptions, ValidationIssue } from './errors';
 export {
+  CheckpointConflictError,
   CircuitOpenError,
   ClosedError,
   HandlerError,
@@ -21,11 +35,16 @@ export {
   InvalidEnvelopeError,
   InvalidOptionError,
   InvalidPatternError,
+  InvalidPositionError,
   NonRetryableError,
+  ProjectionError,
   RelaybusError,
+  StreamNotFoundError,
   TransportError,
   UnknownEventError,
+  UnknownStreamEventError,
   ValidationError,
+  VersionConflictError,
 } from './errors';
 export type { CloudEvent } from './events/cloud-event';
 export { fromCloudEvent, toCloudEvent } from './events/cloud-event';
@@ -75,6 +94,21 @@ export type {
 export { tracing } from './middleware/tracing';
 export type { EnvelopeTransform, TransformOptions } from './middleware/transform';
 export { transform } from './middleware/transform';
+export type { CheckpointStore } from './projection/checkpoint-store';
+export type {
+  DefineProjectionOptions,
+  ProjectionContext,
+  ProjectionDefinition,
+  ProjectionHandlers,
+} from './projection/define-projection';
+export { defineProjection } from './projection/define-projection';
+export { memoryCheckpointStore } from './projection/memory-checkpoint-store';
+export type { MemoryReadModel } from './projection/memory-read-model';
+export { memoryReadModel } from './projection/memory-read-model';
+export type { ReadModel } from './projection/read-model';
+export type { ProjectionHandle } from './projection/start-projection';
+export { startProjection } from './projection/start-projection';
+export type { StartProjectionOptions } from './projection/start-projection-options';
 export type {
   AppendOptions,
   AppendResult,

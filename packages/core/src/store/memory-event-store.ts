@@ -124,6 +124,12 @@ export function memoryEventStore(options: MemoryEventStoreOptions = {}): EventSt
         if (expected === 'any' || expected === previous || (expected === 'no_stream' && previous === 0))
           return replayed;
         if (expected === 'stream_exists' && previous > 0) return replayed;
+        throw new VersionConflictError(
+          stream,
+          expected,
+          streams.get(stream)?.length ?? 0,
+          ` (these events were already appended at version ${previous + 1}, not after the expected one)`,
+        );
       }
       const existing = streams.get(stream);
       const actual = existing?.length ?? 0;

@@ -1,0 +1,26 @@
+import { GROUPS, selectGroups } from './groups';
+import { measureGroup } from './lib/measure';
+import { formatHeader, formatTable } from './lib/report';
+import { SETTINGS } from './lib/settings';
+import { serveWorker, workerTask } from './lib/worker';
+
+const argv = process.argv.slice(2);
+const task = workerTask(argv);
+
+if (task !== undefined) {
+  serveWorker(GROUPS, task, SETTINGS);
+} else {
+  const filters = argv.filter((arg) => arg !== '--');
+  const groups = selectGroups(filters);
+  if (groups.length === 0) {
+    console.error(
+      `No benchmark group matches ${filters.join(', ')}. Groups: ${GROUPS.map((g) => g.id).join(', ')}`,
+    );
+    process.exit(1);
+  }
+  console.log(formatHeader(SETTINGS));
+  for (const group of groups) {
+    const results = await measureGroup(group, SETTINGS, (message) => process.stderr.write(`${message}\n`));
+    console.log(`\n${formatTable(group, results, SETTINGS)}`);
+  }
+}

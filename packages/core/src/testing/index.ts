@@ -1,0 +1,18 @@
+export type { CollectedDelivery, CollectOptions, Collector } from './collect';
+export { collect } from './collect';
+export { describeEventStoreConformance } from './event-store/event-store-conformance';
+export type {
+  EventStoreConformanceOptions,
+  EventStoreFactory,
+  EventStoreFactoryContext,
+  EventStoreScenarioName,
+} from './event-store/options';
+export type {
+  ScenarioName,
+  TransportConformanceOptions,
+  TransportFactory,
+  TransportFactoryContext,
+} from './transport/options';
+export { describeTransportConformance } from './transport-conformance';
+export type { WaitForOptions } from './wait-for';
+export { waitFor } from './wait-for';
