@@ -27,6 +27,8 @@ export interface AttemptHost {
  */
 export class Attempt implements ConsumeContext, HandlerContext {
   startedAt = 0;
+  /** Index in the subscription's in-flight list; -1 when not tracked. */
+  slot = -1;
   private settled = false;
   private controller: AbortController | undefined;
 

@@ -40,7 +40,7 @@ export interface RunnerConfig {
  */
 export class SubscriptionRunner implements AttemptHost {
   readonly ready: Promise<void>;
-  private readonly inflight = new Set<Attempt>();
+  private readonly inflight: Attempt[] = [];
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private transportSubscription: TransportSubscription | undefined;
   private closing: Promise<void> | undefined;
@@ -92,7 +92,8 @@ export class SubscriptionRunner implements AttemptHost {
   }
 
   track(attempt: Attempt): void {
-    this.inflight.add(attempt);
+    attempt.slot = this.inflight.length;
+    this.inflight.push(attempt);
     if (this.sweeper === undefined) {
       const every = Math.max(5, Math.min(1_000, this.config.timeoutMs / 4));
       this.sweeper = setInterval(() => this.sweep(), every);
@@ -101,7 +102,16 @@ export class SubscriptionRunner implements AttemptHost {
   }
 
   untrack(attempt: Attempt): void {
-    if (this.inflight.delete(attempt) && this.inflight.size === 0 && this.sweeper !== undefined) {
+    const { slot } = attempt;
+    if (slot < 0) return;
+    attempt.slot = -1;
+    // Swap-remove: O(1), and no per-event allocation (a Set's entries churn the old generation under load).
+    const last = this.inflight.pop() as Attempt;
+    if (last !== attempt) {
+      this.inflight[slot] = last;
+      last.slot = slot;
+    }
+    if (this.inflight.length === 0 && this.sweeper !== undefined) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }
@@ -123,7 +133,11 @@ export class SubscriptionRunner implements AttemptHost {
 
   private sweep(): void {
     const expired = Date.now() - this.config.timeoutMs;
-    for (const attempt of this.inflight) if (attempt.startedAt <= expired) attempt.expire();
+    // Backwards, because expiring swap-removes the attempt with the last one (already visited).
+    for (let i = this.inflight.length - 1; i >= 0; i--) {
+      const attempt = this.inflight[i];
+      if (attempt !== undefined && attempt.startedAt <= expired) attempt.expire();
+    }
   }
 
   private onDelivery(delivery: Delivery): void {

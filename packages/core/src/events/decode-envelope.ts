@@ -37,6 +37,7 @@ export function decodeEnvelope(input: unknown): Envelope {
     throw new InvalidEnvelopeError(`expected an object, got ${value === null ? 'null' : typeof value}`);
   }
   const raw = value as Record<string, unknown>;
+  if (isWellFormed(raw)) return raw as unknown as Envelope;
   const problems: string[] = [];
   for (const field of REQUIRED_STRINGS) {
     if (typeof raw[field] !== 'string' || raw[field] === '')
@@ -80,4 +81,29 @@ export function decodeEnvelope(input: unknown): Envelope {
   out['metadata'] = metadata;
   if (!('data' in out)) out['data'] = null;
   return out as unknown as Envelope;
+}
+
+const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
+
+/** The common case, checked without allocating: every field present and of the right type, no nulls. */
+function isWellFormed(raw: Record<string, unknown>): boolean {
+  const { id, type, time, source, version, metadata } = raw;
+  if (typeof id !== 'string' || id === '' || typeof type !== 'string' || type === '') return false;
+  if (typeof time !== 'string' || time === '' || typeof source !== 'string' || source === '') return false;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || !('data' in raw))
+    return false;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return false;
+  for (const name in metadata)
+    if (typeof (metadata as Record<string, unknown>)[name] !== 'string') return false;
+  const { streamVersion } = raw;
+  return (
+    optionalString(raw['subject']) &&
+    optionalString(raw['key']) &&
+    optionalString(raw['correlationId']) &&
+    optionalString(raw['causationId']) &&
+    optionalString(raw['traceparent']) &&
+    optionalString(raw['position']) &&
+    optionalString(raw['stream']) &&
+    (streamVersion === undefined || (typeof streamVersion === 'number' && Number.isInteger(streamVersion)))
+  );
 }

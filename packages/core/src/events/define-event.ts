@@ -203,8 +203,7 @@ export function buildEnvelope<TType extends string, TData>(
     id: options.id ?? uuidv7(),
     type,
     version,
-    time:
-      time === undefined ? new Date().toISOString() : typeof time === 'string' ? time : time.toISOString(),
+    time: time === undefined ? nowIso() : typeof time === 'string' ? time : time.toISOString(),
     source: options.source ?? defaultSource,
     metadata: options.metadata ?? {},
     data,
@@ -216,6 +215,19 @@ export function buildEnvelope<TType extends string, TData>(
   if (options.causationId !== undefined) envelope.causationId = options.causationId;
   if (options.traceparent !== undefined) envelope.traceparent = options.traceparent;
   return envelope;
+}
+
+let isoMs = -1;
+let isoText = '';
+
+/** The current time as ISO 8601, formatted at most once per millisecond (formatting costs more than an event). */
+function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
 }
 
 /** Maps Standard Schema issues to relaybus issues with plain paths. */

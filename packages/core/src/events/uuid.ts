@@ -1,11 +1,14 @@
 import { randomFillSync } from 'node:crypto';
 
-const POOL_SIZE = 16 * 1024;
-const pool = Buffer.allocUnsafe(POOL_SIZE);
-const bytes = Buffer.allocUnsafe(16);
-let poolOffset = POOL_SIZE;
+const POOL_BYTES = 8 * 1024;
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+const SEQUENCE_HEX: string[] = Array.from({ length: 0x1000 }, (_, i) => i.toString(16).padStart(3, '0'));
+const VARIANT = '89ab';
+let poolHex = '';
+let poolOffset = 0;
 let lastMs = -1;
 let sequence = 0;
+let timePrefix = '';
 
 /**
  * Returns a new UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter that keeps ids
@@ -17,27 +20,32 @@ let sequence = 0;
  * ```
  */
 export function uuidv7(): string {
-  let ms = Date.now();
-  if (ms > lastMs) {
-    lastMs = ms;
+  const now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
     sequence = 0;
+    timePrefix = formatTime(now);
   } else {
     sequence += 1;
     if (sequence > 0xfff) {
       lastMs += 1;
       sequence = 0;
+      timePrefix = formatTime(lastMs);
     }
-    ms = lastMs;
   }
-  if (poolOffset + 8 > POOL_SIZE) {
+  // Random hex is produced a pool at a time; each id takes 16 characters of it.
+  if (poolOffset + 16 > poolHex.length) {
     randomFillSync(pool);
+    poolHex = pool.toString('hex');
     poolOffset = 0;
   }
-  bytes.writeUIntBE(ms, 0, 6);
-  bytes.writeUInt16BE(0x7000 | sequence, 6);
-  pool.copy(bytes, 8, poolOffset, poolOffset + 8);
-  poolOffset += 8;
-  bytes.writeUInt8(0x80 | (bytes.readUInt8(8) & 0x3f), 8);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const o = poolOffset;
+  poolOffset += 16;
+  const variant = VARIANT.charAt(poolHex.charCodeAt(o + 15) & 3);
+  return `${timePrefix}-7${SEQUENCE_HEX[sequence] ?? '000'}-${variant}${poolHex.slice(o, o + 3)}-${poolHex.slice(o + 3, o + 15)}`;
+}
+
+function formatTime(ms: number): string {
+  const hex = ms.toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}`;
 }
