@@ -74,6 +74,8 @@ export async function* subscribeToAll(
     if (page.next !== undefined) from = page.next;
     if (!advanced) {
       try {
+        // A store whose wake-up is only a hint may resolve at once; give timers and I/O a turn so that never spins.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         await store.waitForEvents(from, signal);
       } catch (error) {
         if (aborted()) return;

@@ -33,7 +33,10 @@ export interface TransportMessage {
   readonly topic: string;
   /** Ordering key. */
   readonly key?: string;
-  /** The payload: an envelope object, or its serialised form as received from the wire. */
+  /**
+   * The payload: an envelope object, or its serialised form as received from the wire. What a consumer receives
+   * is JSON-equal to what was published (the bus decodes strings and bytes).
+   */
   readonly body: unknown;
   /** Deliver no earlier than this many milliseconds after publishing. */
   readonly delayMs?: number;
@@ -200,7 +203,12 @@ export interface TransportSubscribeOptions {
   readonly topics?: ReadonlyArray<string>;
   /** An AMQP-style topic pattern (`*` one word, `#` zero or more), matched against topics that exist now or later. */
   readonly pattern?: string;
-  /** Consumer group; without one, the subscriber receives every message published after it subscribed. */
+  /**
+   * Consumer group; without one, the subscriber receives every message published after it subscribed. A group
+   * exists from its first subscribe on and keeps every message of the topics its members subscribed to, published
+   * after that, until a member handles it (also while no member is connected). Each member receives only messages
+   * matching its own `topics` / `pattern`.
+   */
   readonly group?: string;
   /**
    * Most deliveries handed to this subscriber at once.
