@@ -54,7 +54,7 @@ const BASE_TEST_TIMEOUT_MS = 30_000;
  * @param name - Shown in the suite title, such as `memory` or `redis`.
  * @param factory - Makes an instance for a namespace; see {@link TransportFactory} for the sharing rules.
  * @param options - Wait scaling, visibility timeout, backend sharing and skips.
- * @throws {@link InvalidOptionError} when an option is out of range.
+ * @throws `InvalidOptionError` when an option is out of range.
  * @example
  * ```ts
  * import { describeTransportConformance } from '@relaybus/core/testing';

@@ -46,7 +46,7 @@ const BASE_TEST_TIMEOUT_MS = 30_000;
  * @param name - Shown in the suite title, such as `memory` or `postgres`.
  * @param factory - Makes the store of one test; see {@link EventStoreFactory} for the empty-log rule.
  * @param options - Wait scaling and skips.
- * @throws {@link InvalidOptionError} when an option is out of range.
+ * @throws `InvalidOptionError` when an option is out of range.
  * @example
  * ```ts
  * import { memoryEventStore } from '@relaybus/core';
