@@ -127,6 +127,8 @@ export type { ReplayOptions, ReplayProgress } from './store/replay';
 export { replay } from './store/replay';
 export type { MemoryTransportOptions } from './transport/memory-transport';
 export { memoryTransport } from './transport/memory-transport';
+export type { ResolvedTransportSubscribeOptions } from './transport/subscribe-options';
+export { resolveTransportSubscribeOptions } from './transport/subscribe-options';
 export type { TopicMatches } from './transport/topic-pattern';
 export { compilePattern } from './transport/topic-pattern';
 export type {

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../../errors';
-import { compilePattern, isPattern } from '../topic-pattern';
+import { resolveTransportSubscribeOptions } from '../subscribe-options';
 import type { DeadLetterFilter, Delivery, TransportMessage, TransportSubscribeOptions } from '../transport';
 
 /**
@@ -48,8 +48,6 @@ export interface MemoryTransportOptions {
  */
 export const DEFAULTS = {
   highWaterMark: 100_000,
-  concurrency: 1,
-  visibilityTimeoutMs: 30_000,
   closeTimeoutMs: 10_000,
 } as const;
 
@@ -119,55 +117,11 @@ export interface SubscriptionSpec {
  * ```
  */
 export function resolveSubscribeOptions(options: TransportSubscribeOptions): SubscriptionSpec {
-  const where = 'memoryTransport.subscribe()';
-  const { topics, pattern, group } = options;
-  if (topics !== undefined && !Array.isArray(topics)) {
-    throw new InvalidOptionError(where, 'topics', 'must be an array of topic names');
-  }
-  topics?.forEach((topic, index) => {
-    if (typeof topic !== 'string' || topic.length === 0) {
-      throw new InvalidOptionError(where, `topics[${index}]`, 'must be a non-empty string');
-    }
-    if (isPattern(topic)) {
-      throw new InvalidOptionError(
-        where,
-        `topics[${index}]`,
-        `("${topic}") is a pattern; pass it as "pattern"`,
-      );
-    }
-  });
-  if (pattern !== undefined && typeof pattern !== 'string') {
-    throw new InvalidOptionError(where, 'pattern', 'must be a string');
-  }
-  if ((topics === undefined || topics.length === 0) && pattern === undefined) {
-    throw new InvalidOptionError(where, 'topics', 'must list at least one topic, or "pattern" must be given');
-  }
-  if (group !== undefined && (typeof group !== 'string' || group.length === 0)) {
-    throw new InvalidOptionError(where, 'group', 'must be a non-empty string when given');
-  }
-  const concurrency = options.concurrency ?? DEFAULTS.concurrency;
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-    throw new InvalidOptionError(where, 'concurrency', `must be an integer >= 1, got ${String(concurrency)}`);
-  }
-  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? DEFAULTS.visibilityTimeoutMs;
-  if (
-    typeof visibilityTimeoutMs !== 'number' ||
-    !(visibilityTimeoutMs > 0) ||
-    !Number.isFinite(visibilityTimeoutMs)
-  ) {
-    throw new InvalidOptionError(
-      where,
-      'visibilityTimeoutMs',
-      `must be a finite number of milliseconds > 0, got ${String(visibilityTimeoutMs)}`,
-    );
-  }
+  const resolved = resolveTransportSubscribeOptions('memoryTransport.subscribe()', options);
   return {
-    topics: topics !== undefined && topics.length > 0 ? new Set(topics) : null,
-    pattern,
-    match: pattern === undefined ? null : compilePattern(pattern),
-    group,
-    concurrency,
-    visibilityTimeoutMs,
+    ...resolved,
+    topics: resolved.topics.length > 0 ? new Set(resolved.topics) : null,
+    match: resolved.match ?? null,
   };
 }
 
