@@ -3,6 +3,7 @@ import { measureGroup } from './lib/measure';
 import { formatHeader, formatTable } from './lib/report';
 import { SETTINGS } from './lib/settings';
 import { serveWorker, workerTask } from './lib/worker';
+import { runMemoryStoreBench } from './store/memory-store';
 
 const argv = process.argv.slice(2);
 const task = workerTask(argv);
@@ -12,7 +13,9 @@ if (task !== undefined) {
 } else {
   const filters = argv.filter((arg) => arg !== '--');
   const groups = selectGroups(filters);
-  if (groups.length === 0) {
+  const runStore =
+    filters.length === 0 || filters.some((filter) => filter === 'store' || filter === 'store/memory');
+  if (groups.length === 0 && !runStore) {
     console.error(
       `No benchmark group matches ${filters.join(', ')}. Groups: ${GROUPS.map((g) => g.id).join(', ')}`,
     );
@@ -23,4 +26,6 @@ if (task !== undefined) {
     const results = await measureGroup(group, SETTINGS, (message) => process.stderr.write(`${message}\n`));
     console.log(`\n${formatTable(group, results, SETTINGS)}`);
   }
+  if (runStore)
+    console.log(`\n${await runMemoryStoreBench((message) => process.stderr.write(`${message}\n`))}`);
 }

@@ -9,14 +9,16 @@ import { CONSUMER_CONCURRENCY, PUBLISH_BATCH, READ_BATCH, type RedisScenario } f
 const SETUP = `Redis at ${REDIS_URL}, a unique key prefix per run, keys deleted after it.`;
 const CONTENDERS =
   `relaybus: \`bus.subscribe\` with concurrency ${CONSUMER_CONCURRENCY}, validation on, publishing with ` +
-  `\`bus.publish\` per event, or with \`transport.publish\` batches of ${PUBLISH_BATCH} ("batched publish"). ` +
+  `\`bus.publish\` per event, or with \`transport.publish\` batches of ${PUBLISH_BATCH} ("batched publish"); ` +
+  `"transport alone" also consumes with \`transport.subscribe\`, no bus. ` +
   `Raw: pipelined XADD batches, XREADGROUP COUNT ${READ_BATCH} BLOCK, one XACK per batch. BullMQ: \`addBulk\` ` +
   `of ${PUBLISH_BATCH}, a Worker per consumer with concurrency ${CONSUMER_CONCURRENCY}, removeOnComplete.`;
 
-function contenders(scenario: RedisScenario): Contender[] {
+function contenders(scenario: RedisScenario, transportAlone = false): Contender[] {
   return [
     relaybusRedisContender(scenario),
-    relaybusRedisContender(scenario, 'transport-batch'),
+    relaybusRedisContender(scenario, 'batched-publish'),
+    ...(transportAlone ? [relaybusRedisContender(scenario, 'transport')] : []),
     rawContender(scenario),
     bullmqContender(scenario),
   ];
@@ -35,7 +37,7 @@ function consumeGroup(consumers: number): BenchGroup {
       throughputGoal(name, RAW_NAME, 0.7, `${name} ≥ 70% of the raw loop's events/s`),
       throughputGoal(name, BULLMQ_NAME, 4, `${name} ≥ 4x BullMQ's events/s`),
     ]),
-    contenders: contenders({ consumers }),
+    contenders: contenders({ consumers }, true),
   };
 }
 

@@ -1,65 +1,66 @@
-import { createEventBus, type Envelope, type EventBus, silentLogger } from '@relaybus/core';
+import { createEventBus, type Envelope, silentLogger, type Transport } from '@relaybus/core';
 import { redisTransport } from '@relaybus/transport-redis';
 import type { Redis } from 'ioredis';
 import { BenchEvent, payload } from '../core/bench-event';
-import type { Contender } from '../lib/contender';
+import type { Contender, HandleProbe } from '../lib/contender';
 import { Batcher, chunks } from './batcher';
 import { connect, deleteKeys, uniquePrefix } from './connection';
 import { CONSUMER_CONCURRENCY, GROUP, PUBLISH_BATCH, type RedisScenario } from './scenario';
 
-/** The contender's name in tables and goals: `bus.publish` per event. */
+/** `bus.publish` per event and `bus.subscribe`: what an application does. */
 export const RELAYBUS_NAME = 'relaybus';
-/** The contender that publishes batches with `transport.publish`, as the raw loop and BullMQ do. */
+/** `transport.publish` batches (as the raw loop and BullMQ publish) and `bus.subscribe`. */
 export const RELAYBUS_BATCH_NAME = 'relaybus (batched publish)';
+/** `transport.publish` batches and `transport.subscribe` acking each delivery: the transport without the bus. */
+export const RELAYBUS_TRANSPORT_NAME = 'relaybus transport alone';
 
-/** How relaybus publishes. */
-export type RelaybusPublish =
-  /** `bus.publish` per event, as applications do; concurrent calls share one connection. */
-  | 'bus'
-  /** `transport.publish` with batches of envelopes, the batched path a relay or importer uses. */
-  | 'transport-batch';
+/** Which relaybus API each side uses. */
+export type RelaybusVariant = 'bus' | 'batched-publish' | 'transport';
+
+const NAMES: Record<RelaybusVariant, string> = {
+  bus: RELAYBUS_NAME,
+  'batched-publish': RELAYBUS_BATCH_NAME,
+  transport: RELAYBUS_TRANSPORT_NAME,
+};
+
+interface Side {
+  readonly transport: Transport;
+  readonly bus: ReturnType<typeof createEventBus<[typeof BenchEvent]>>;
+}
 
 /**
- * relaybus on the Redis transport: a publisher bus, and one bus per consumer (each with its own transport and
- * connection, as separate processes would have) subscribed in one group. Validation is on (the default), so
- * every event is validated on publish and on consume.
+ * relaybus on the Redis transport: a publishing side, and one side per consumer (each with its own transport
+ * and connection, as separate processes would have) subscribed in one group. Through the bus, validation is on
+ * (the default), so every event is validated on publish and on consume.
  */
-export function relaybusRedisContender(scenario: RedisScenario, mode: RelaybusPublish = 'bus'): Contender {
+export function relaybusRedisContender(scenario: RedisScenario, variant: RelaybusVariant = 'bus'): Contender {
   return {
-    name: mode === 'bus' ? RELAYBUS_NAME : RELAYBUS_BATCH_NAME,
+    name: NAMES[variant],
     async setup(probe) {
       const prefix = uniquePrefix('relaybus');
       const clients: Redis[] = [];
-      const newBus = () => {
+      const newSide = (): Side => {
         const redis = connect();
         clients.push(redis);
         const transport = redisTransport({ redis, prefix });
         return { transport, bus: createEventBus({ events: [BenchEvent], transport, logger: silentLogger }) };
       };
-      const publisher = newBus();
-      const consumers: Array<EventBus<typeof BenchEvent>> = [];
+      const publisher = newSide();
+      const consumers: Side[] = [];
       let handled = 0;
+      const count: HandleProbe = (id) => {
+        probe(id);
+        handled += 1;
+      };
       for (let index = 0; index < scenario.consumers; index++) {
-        const { bus } = newBus();
-        const subscription = bus.subscribe(
-          BenchEvent,
-          (event) => {
-            probe(event.data.id);
-            handled += 1;
-          },
-          { group: GROUP, concurrency: CONSUMER_CONCURRENCY },
-        );
-        await subscription.ready;
-        consumers.push(bus);
+        const side = newSide();
+        await subscribe(side, variant, count);
+        consumers.push(side);
       }
       // Connected before the clock starts, as the other contenders' clients are.
       await Promise.all(clients.map((redis) => redis.ping()));
       const accepted = (ids: ReadonlyArray<number>): void => {
-        if (scenario.consumers > 0) return;
-        for (const id of ids) {
-          probe(id);
-          handled += 1;
-        }
+        if (scenario.consumers === 0) for (const id of ids) count(id);
       };
       const batcher = new Batcher(async (ids) => {
         for (const batch of chunks(ids, PUBLISH_BATCH)) {
@@ -72,12 +73,12 @@ export function relaybusRedisContender(scenario: RedisScenario, mode: RelaybusPu
       });
       return {
         publish:
-          mode === 'bus'
+          variant === 'bus'
             ? (id) => publisher.bus.publish(BenchEvent, payload(id)).then(() => accepted([id]))
             : (id) => batcher.add(id),
         handled: () => handled,
         async close() {
-          await Promise.all(consumers.map((bus) => bus.close({ timeoutMs: 5_000 })));
+          await Promise.all(consumers.map((side) => side.bus.close({ timeoutMs: 5_000 })));
           await publisher.bus.close({ timeoutMs: 5_000 });
           for (const redis of clients) redis.disconnect();
           await deleteKeys(prefix);
@@ -85,4 +86,22 @@ export function relaybusRedisContender(scenario: RedisScenario, mode: RelaybusPu
       };
     },
   };
+}
+
+async function subscribe(side: Side, variant: RelaybusVariant, count: HandleProbe): Promise<void> {
+  if (variant === 'transport') {
+    await side.transport.subscribe(
+      { topics: [BenchEvent.type], group: GROUP, concurrency: CONSUMER_CONCURRENCY },
+      (delivery) => {
+        count((delivery.message.body as { data: { id: number } }).data.id);
+        return delivery.ack();
+      },
+    );
+    return;
+  }
+  const subscription = side.bus.subscribe(BenchEvent, (event) => count(event.data.id), {
+    group: GROUP,
+    concurrency: CONSUMER_CONCURRENCY,
+  });
+  await subscription.ready;
 }

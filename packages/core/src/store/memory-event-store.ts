@@ -176,8 +176,10 @@ export function memoryEventStore(options: MemoryEventStoreOptions = {}): EventSt
       const events: StoredEvent[] = [];
       if (types === undefined) {
         const end = Math.min(log.length, index + limit);
-        for (; index < end; index++) events.push(log[index] as StoredEvent);
-      } else {
+        const page = log.slice(index, end);
+        return { events: page, next: page[page.length - 1]?.position };
+      }
+      {
         const wanted = new Set(types);
         for (; index < log.length && events.length < limit; index++) {
           const event = log[index] as StoredEvent;

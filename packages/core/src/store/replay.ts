@@ -94,12 +94,24 @@ export async function replay(store: EventStore, options: ReplayOptions): Promise
       ...(position === undefined ? {} : { from: position }),
       ...(options.types === undefined ? {} : { types: options.types }),
     });
-    for (const event of page.events) {
-      if (event.position > to) return finish();
-      const result = handle(event);
-      if (result instanceof Promise) await result;
-      events += 1;
-      position = event.position;
+    const batch = page.events;
+    const last = batch[batch.length - 1];
+    if (last !== undefined && last.position > to) {
+      // The page crosses `to`: the only one that needs a per-event bound check.
+      for (const event of batch) {
+        if (event.position > to) return finish();
+        const result = handle(event);
+        if (result instanceof Promise) await result;
+        events += 1;
+        position = event.position;
+      }
+    } else if (last !== undefined) {
+      for (let i = 0; i < batch.length; i++) {
+        const result = handle(batch[i] as StoredEvent);
+        if (result instanceof Promise) await result;
+      }
+      events += batch.length;
+      position = last.position;
     }
     if (page.next === undefined || page.next >= to) break;
     position = page.next;
