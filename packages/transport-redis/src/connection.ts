@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { RedisUnavailableError } from './errors';
+
+/** A standalone client or a cluster client. */
+export type RedisClient = Redis | Cluster;
+
+/** Whether `client` is an ioredis `Cluster`. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client.isCluster;
+}
+
+/** Where the client connects, for error messages: `host:port`, a socket path, or the cluster's startup nodes. */
+export function describeAddress(client: RedisClient): string {
+  if (isCluster(client)) {
+    const nodes = (client as unknown as { startupNodes?: unknown }).startupNodes;
+    if (Array.isArray(nodes) && nodes.length > 0) {
+      return `cluster ${nodes.map((node) => describeNode(node)).join(', ')}`;
+    }
+    return 'cluster';
+  }
+  const { host, port, path } = client.options;
+  if (typeof path === 'string' && path.length > 0) return path;
+  return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+}
+
+function describeNode(node: unknown): string {
+  if (typeof node === 'string' || typeof node === 'number') return String(node);
+  if (typeof node === 'object' && node !== null) {
+    const { host, port } = node as { host?: unknown; port?: unknown };
+    return `${String(host ?? '127.0.0.1')}:${String(port ?? 6379)}`;
+  }
+  return String(node);
+}
+
+/**
+ * Resolves once `client` is ready, starting a lazy client; rejects with {@link RedisUnavailableError} naming the
+ * address after `timeoutMs`, or at once when the client was closed.
+ */
+export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  if (client.status === 'end') {
+    return Promise.reject(
+      new RedisUnavailableError(
+        describeAddress(client),
+        'cannot be used: the ioredis client was closed (quit or disconnect). Pass an open client.',
+      ),
+    );
+  }
+  if (client.status === 'wait') client.connect().catch(() => undefined);
+  return new Promise<void>((resolve, reject) => {
+    let lastError: unknown;
+    const onError = (error: unknown): void => {
+      lastError = error;
+    };
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onEnd = (): void => {
+      cleanup();
+      reject(
+        new RedisUnavailableError(describeAddress(client), 'closed the connection for good', {
+          cause: lastError,
+        }),
+      );
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
+      reject(
+        new RedisUnavailableError(
+          describeAddress(client),
+          `is not reachable after ${timeoutMs} ms (client status "${client.status}"${detail}). Check that Redis runs there, or raise connectTimeoutMs.`,
+          { cause: lastError },
+        ),
+      );
+    }, timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+      client.off('end', onEnd);
+    };
+    client.on('ready', onReady);
+    client.on('error', onError);
+    client.on('end', onEnd);
+  });
+}
+
+/** A Lua script run with EVALSHA, falling back to EVAL when the server does not have it cached. */
+export class LuaScript {
+  readonly source: string;
+  readonly sha: string;
+
+  constructor(source: string) {
+    this.source = source;
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(
+    client: RedisClient,
+    keys: ReadonlyArray<string>,
+    args: ReadonlyArray<string | number>,
+  ): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+/** Whether an error is Redis saying the consumer group already exists. */
+export function isBusyGroup(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('BUSYGROUP');
+}
+
+/** Resolves after `ms` milliseconds, or at once when `signal` aborts. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,3 @@
+export { PayloadTooLargeError, RedisUnavailableError } from './errors';
+export type { RedisRetentionOptions, RedisTransportOptions } from './options';
+export { redisTransport } from './redis-transport';

@@ -1,0 +1,283 @@
+import { type Delivery, InvalidOptionError, type Logger } from '@relaybus/core';
+import type { Cluster, Redis } from 'ioredis';
+import { checkPrefix } from './names';
+
+/**
+ * How long the transport keeps acknowledged messages in each partition stream. Trimming is approximate
+ * (`MAXLEN ~` / `MINID ~` semantics) and never removes an entry that any consumer group has not yet read or
+ * still has pending, so a slow or absent group never loses messages.
+ *
+ * @example
+ * ```ts
+ * const retention: RedisRetentionOptions = { minAgeMs: 24 * 60 * 60 * 1_000 };
+ * ```
+ */
+export type RedisRetentionOptions =
+  | {
+      /** Keep about this many newest entries per partition stream. A positive integer. */
+      readonly maxLen: number;
+    }
+  | {
+      /** Keep entries younger than this many milliseconds. A positive number. */
+      readonly minAgeMs: number;
+    };
+
+/**
+ * Options of {@link redisTransport}.
+ *
+ * @example
+ * ```ts
+ * const transport = redisTransport({
+ *   redis: new Redis(process.env.REDIS_URL),
+ *   prefix: 'billing',
+ *   partitions: 16,
+ *   retention: { minAgeMs: 86_400_000 },
+ * });
+ * ```
+ */
+export interface RedisTransportOptions {
+  /**
+   * Your ioredis client: a `Redis` (standalone) or a `Cluster`. The transport sends its commands on it and
+   * opens its own duplicates (`redis.duplicate()`) for blocking reads and pub/sub, so this client never blocks.
+   * It stays yours: `close()` does not quit it.
+   */
+  readonly redis: Redis | Cluster;
+  /**
+   * Namespace of every key, channel and consumer group the transport creates. Letters, digits and `._:@/-`
+   * only (no braces or spaces, which would break key naming or Redis Cluster hash tags). Transports with the
+   * same prefix on the same Redis form one deployment.
+   *
+   * @defaultValue 'relaybus'
+   */
+  readonly prefix?: string;
+  /**
+   * Partition streams per topic. Messages with the same key go to the same partition; within a group each
+   * partition is leased to one member at a time, which is what keeps per-key order. More partitions let more
+   * members share a topic. The count is fixed per topic the first time any process uses the topic.
+   *
+   * @defaultValue 8
+   */
+  readonly partitions?: number;
+  /**
+   * Most messages a subscription reads ahead of its handlers (per read and in total).
+   *
+   * @defaultValue 256
+   */
+  readonly prefetch?: number;
+  /**
+   * How long a read blocks on Redis waiting for new messages, in milliseconds. Shorter values only cost idle
+   * round trips; a closing subscription interrupts the block at once on standalone Redis.
+   *
+   * @defaultValue 2000
+   */
+  readonly blockMs?: number;
+  /**
+   * How long a member's lease on a partition lasts without renewal, in milliseconds. A crashed consumer's
+   * partitions (and their unacknowledged messages) move to a live member after about this long. Renewed
+   * every third of it.
+   *
+   * @defaultValue 5000
+   */
+  readonly leaseTtlMs?: number;
+  /**
+   * How often delayed messages (delayed publishes and nacks with a delay) are checked for being due, in
+   * milliseconds. Delays this process knows about fire on time; this bounds how late one scheduled by another
+   * process can be.
+   *
+   * @defaultValue 100
+   */
+  readonly delayPollIntervalMs?: number;
+  /**
+   * How often pattern subscriptions re-read the topic registry as a safety net for missed notifications, in
+   * milliseconds.
+   *
+   * @defaultValue 1000
+   */
+  readonly topicRefreshIntervalMs?: number;
+  /**
+   * How often partition owners trim their streams, in milliseconds.
+   *
+   * @defaultValue 30000
+   */
+  readonly trimIntervalMs?: number;
+  /**
+   * What to keep in each partition stream, or `false` to never trim.
+   *
+   * @defaultValue `{ maxLen: 100_000 }`
+   */
+  readonly retention?: RedisRetentionOptions | false;
+  /**
+   * Largest serialised message body accepted by `publish`, in bytes. A batch with a larger one is refused
+   * with {@link PayloadTooLargeError} before anything is written.
+   *
+   * @defaultValue 1048576 (1 MiB)
+   */
+  readonly maxPayloadBytes?: number;
+  /**
+   * How long `publish` and `subscribe` wait for the client to be connected before failing with
+   * {@link RedisUnavailableError}, in milliseconds.
+   *
+   * @defaultValue 5000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * How long `publish` waits for Redis to confirm a batch before failing with a `TransportError`, in
+   * milliseconds. A batch that timed out may still have been written (ioredis resends after reconnecting), so
+   * a retry can duplicate it: consumers see each message at least once, as always.
+   *
+   * @defaultValue 10000
+   */
+  readonly publishTimeoutMs?: number;
+  /**
+   * Receives read-loop errors, reconnect back-offs and messages the transport dead-letters itself.
+   *
+   * @defaultValue warnings and errors to the console
+   */
+  readonly logger?: Logger;
+  /**
+   * Called once for every exception that escapes a subscription handler. The delivery is then nacked for
+   * immediate redelivery unless the handler had already settled it.
+   *
+   * @defaultValue ignore the error
+   */
+  readonly onError?: (error: unknown, delivery: Delivery) => void;
+  /**
+   * Aborting it closes the transport, as `close()` does.
+   *
+   * @defaultValue none
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** Every default of the Redis transport, in one place. */
+export const DEFAULTS = {
+  prefix: 'relaybus',
+  partitions: 8,
+  prefetch: 256,
+  blockMs: 2_000,
+  leaseTtlMs: 5_000,
+  delayPollIntervalMs: 100,
+  topicRefreshIntervalMs: 1_000,
+  trimIntervalMs: 30_000,
+  retention: { maxLen: 100_000 },
+  maxPayloadBytes: 1_048_576,
+  connectTimeoutMs: 5_000,
+  publishTimeoutMs: 10_000,
+  concurrency: 1,
+  visibilityTimeoutMs: 30_000,
+  closeTimeoutMs: 10_000,
+} as const;
+
+/** The options with defaults applied and checked. */
+export interface ResolvedOptions {
+  readonly redis: Redis | Cluster;
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly prefetch: number;
+  readonly blockMs: number;
+  readonly leaseTtlMs: number;
+  readonly delayPollIntervalMs: number;
+  readonly topicRefreshIntervalMs: number;
+  readonly trimIntervalMs: number;
+  readonly retention: RedisRetentionOptions | false;
+  readonly maxPayloadBytes: number;
+  readonly connectTimeoutMs: number;
+  readonly publishTimeoutMs: number;
+  readonly logger: Logger | undefined;
+  readonly onError: ((error: unknown, delivery: Delivery) => void) | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+const WHERE = 'redisTransport()';
+
+function positiveInteger(value: unknown, fallback: number, option: string, max = 1_000_000_000): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new InvalidOptionError(WHERE, option, `must be an integer from 1 to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function positiveMs(value: unknown, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidOptionError(
+      WHERE,
+      option,
+      `must be a finite number of milliseconds > 0, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function resolveRetention(value: unknown): RedisRetentionOptions | false {
+  if (value === undefined) return DEFAULTS.retention;
+  if (value === false) return false;
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    if ('maxLen' in record && !('minAgeMs' in record)) {
+      return { maxLen: positiveInteger(record['maxLen'], 1, 'retention.maxLen', Number.MAX_SAFE_INTEGER) };
+    }
+    if ('minAgeMs' in record && !('maxLen' in record)) {
+      return { minAgeMs: positiveMs(record['minAgeMs'], 1, 'retention.minAgeMs') };
+    }
+  }
+  throw new InvalidOptionError(WHERE, 'retention', 'must be { maxLen }, { minAgeMs } or false');
+}
+
+/**
+ * Validates the options of `redisTransport()` and applies defaults.
+ *
+ * @throws {@link InvalidOptionError} naming the offending option.
+ */
+export function resolveOptions(options: RedisTransportOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(WHERE, 'options', 'must be an object with at least { redis }');
+  }
+  const { redis } = options;
+  if (typeof redis !== 'object' || redis === null || typeof redis.duplicate !== 'function') {
+    throw new InvalidOptionError(WHERE, 'redis', 'must be an ioredis Redis or Cluster instance');
+  }
+  const keyPrefix = (redis.options as { keyPrefix?: unknown } | undefined)?.keyPrefix;
+  if (typeof keyPrefix === 'string' && keyPrefix.length > 0) {
+    throw new InvalidOptionError(
+      WHERE,
+      'redis',
+      `uses the ioredis keyPrefix "${keyPrefix}", which would also prefix stream names in replies; pass an unprefixed client and use the "prefix" option instead`,
+    );
+  }
+  const prefix = options.prefix ?? DEFAULTS.prefix;
+  checkPrefix(prefix, WHERE);
+  if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {
+    throw new InvalidOptionError(WHERE, 'logger', 'must have debug, info, warn and error methods');
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new InvalidOptionError(WHERE, 'onError', 'must be a function');
+  }
+  return {
+    redis,
+    prefix,
+    partitions: positiveInteger(options.partitions, DEFAULTS.partitions, 'partitions', 1024),
+    prefetch: positiveInteger(options.prefetch, DEFAULTS.prefetch, 'prefetch', 100_000),
+    blockMs: positiveInteger(options.blockMs, DEFAULTS.blockMs, 'blockMs', 600_000),
+    leaseTtlMs: positiveInteger(options.leaseTtlMs, DEFAULTS.leaseTtlMs, 'leaseTtlMs'),
+    delayPollIntervalMs: positiveMs(
+      options.delayPollIntervalMs,
+      DEFAULTS.delayPollIntervalMs,
+      'delayPollIntervalMs',
+    ),
+    topicRefreshIntervalMs: positiveMs(
+      options.topicRefreshIntervalMs,
+      DEFAULTS.topicRefreshIntervalMs,
+      'topicRefreshIntervalMs',
+    ),
+    trimIntervalMs: positiveMs(options.trimIntervalMs, DEFAULTS.trimIntervalMs, 'trimIntervalMs'),
+    retention: resolveRetention(options.retention),
+    maxPayloadBytes: positiveInteger(options.maxPayloadBytes, DEFAULTS.maxPayloadBytes, 'maxPayloadBytes'),
+    connectTimeoutMs: positiveMs(options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 'connectTimeoutMs'),
+    publishTimeoutMs: positiveMs(options.publishTimeoutMs, DEFAULTS.publishTimeoutMs, 'publishTimeoutMs'),
+    logger: options.logger,
+    onError: options.onError,
+    signal: options.signal,
+  };
+}
