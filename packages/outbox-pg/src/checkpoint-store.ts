@@ -30,7 +30,7 @@ export interface PostgresCheckpointStoreOptions {
  * Projection checkpoints in the `checkpoints` table: one row per name with the position of the last handled
  * event. A save with `expected` is a compare-and-set in one statement.
  *
- * @throws {@link InvalidOptionError} for a malformed schema name (at once).
+ * @throws `InvalidOptionError` for a malformed schema name (at once).
  * @example
  * ```ts
  * const checkpoints = postgresCheckpointStore({ pool });

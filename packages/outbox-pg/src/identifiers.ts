@@ -8,7 +8,7 @@ const encoder = new TextEncoder();
  * Checks that a name taken from options is a plain lowercase Postgres identifier and returns it. Names are
  * quoted as well when they reach SQL, so this check is what keeps them from being interpreted.
  *
- * @throws {@link InvalidOptionError} naming the option when the name does not match `^[a-z_][a-z0-9_]{0,62}$`
+ * @throws `InvalidOptionError` naming the option when the name does not match `^[a-z_][a-z0-9_]{0,62}$`
  * or starts with `pg_` (reserved for system schemas).
  * @example
  * ```ts

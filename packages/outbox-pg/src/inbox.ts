@@ -75,7 +75,7 @@ export interface Inbox {
  * however often the message is delivered. Concurrent deliveries of one message wait on the marker's row lock, and
  * the second sees a duplicate once the first commits.
  *
- * @throws {@link InvalidOptionError} for a malformed schema name (at once).
+ * @throws `InvalidOptionError` for a malformed schema name (at once).
  * @example
  * ```ts
  * const inbox = createInbox({ pool });

@@ -11,7 +11,7 @@ const listeners = new Map<string, Set<Listener>>();
  * const off = onLocalCommit('relaybus', () => wakeups.hint());
  * ```
  */
-export function onLocalCommit(schema: string, listener: Listener): () => void {
+export function onLocalCommit(schema: string, listener: () => void): () => void {
   let set = listeners.get(schema);
   if (set === undefined) {
     set = new Set();

@@ -73,7 +73,7 @@ export interface MigrateResult {
  * The role needs `CREATE` on the database (for a new schema) or on the schema; the store itself does not.
  *
  * @throws {@link SchemaVersionError} when the schema was migrated by a newer release than this one.
- * @throws {@link InvalidOptionError} for a malformed schema name, or a `partitions` that differs from the
+ * @throws `InvalidOptionError` for a malformed schema name, or a `partitions` that differs from the
  * schema's.
  * @throws {@link PermissionDeniedError} when the role may not create the schema or its tables.
  * @example

@@ -135,7 +135,7 @@ export interface ResolvedStoreOptions {
 /**
  * Applies defaults to store options and checks them.
  *
- * @throws {@link InvalidOptionError} naming the first option at fault.
+ * @throws `InvalidOptionError` naming the first option at fault.
  */
 export function resolveStoreOptions(options: PostgresEventStoreOptions): ResolvedStoreOptions {
   const where = 'postgresEventStore()';
@@ -170,7 +170,7 @@ export function resolveStoreOptions(options: PostgresEventStoreOptions): Resolve
 /**
  * Checks a partition count.
  *
- * @throws {@link InvalidOptionError} unless it is an integer from 1 to {@link MAX_PARTITIONS}.
+ * @throws `InvalidOptionError` unless it is an integer from 1 to {@link MAX_PARTITIONS}.
  */
 export function checkPartitions(where: string, partitions: unknown): number {
   if (

@@ -43,7 +43,7 @@ export function formatPosition(epoch: number, txId: string, id: string): string 
 /**
  * Parses a position of this store; `undefined` means "from the beginning".
  *
- * @throws {@link InvalidPositionError} when `position` is not a well-formed position of the Postgres store.
+ * @throws `InvalidPositionError` when `position` is not a well-formed position of the Postgres store.
  * @example
  * ```ts
  * const from = parsePosition(options.from) ?? ORIGIN;

@@ -58,7 +58,7 @@ interface SchemaInfo {
  * transaction still in flight, so a transaction that commits late never lands behind a position already read.
  * Per-stream order in the global feed equals stream-version order. The schema version is checked at first use.
  *
- * @throws {@link InvalidOptionError} for malformed options (at once).
+ * @throws `InvalidOptionError` for malformed options (at once).
  * @example
  * ```ts
  * import pg from 'pg';

@@ -39,7 +39,7 @@ export interface PruneEventsOptions {
  * projections can no longer see them, so do not prune a log that is also your event store. Stream versions are
  * kept, so appends carry on with the right versions. Returns how many events were deleted.
  *
- * @throws {@link InvalidOptionError} for malformed options.
+ * @throws `InvalidOptionError` for malformed options.
  * @example
  * ```ts
  * setInterval(() => void pruneEvents({ pool, relay, olderThanMs: 86_400_000 }), 3_600_000);

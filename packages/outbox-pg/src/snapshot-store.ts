@@ -34,7 +34,7 @@ interface SnapshotRow {
  * Aggregate snapshots in the `snapshots` table: the newest per stream, its state as `jsonb`. A save never
  * replaces a snapshot of a later stream version, so a slow writer cannot roll a snapshot back.
  *
- * @throws {@link InvalidOptionError} for a malformed schema name (at once).
+ * @throws `InvalidOptionError` for a malformed schema name (at once).
  * @example
  * ```ts
  * const snapshots = postgresSnapshotStore({ pool });

@@ -28,7 +28,7 @@ function checkSafeName(value: unknown, where: string, option: string): asserts v
 /**
  * Checks a key prefix.
  *
- * @throws {@link InvalidOptionError} when it is empty, too long or has characters outside `[A-Za-z0-9._:@/-]`.
+ * @throws `InvalidOptionError` when it is empty, too long or has characters outside `[A-Za-z0-9._:@/-]`.
  */
 export function checkPrefix(prefix: unknown, where: string): asserts prefix is string {
   checkSafeName(prefix, where, 'prefix');
@@ -37,7 +37,7 @@ export function checkPrefix(prefix: unknown, where: string): asserts prefix is s
 /**
  * Checks a consumer group name.
  *
- * @throws {@link InvalidOptionError} when it is empty, too long or has characters outside `[A-Za-z0-9._:@/-]`.
+ * @throws `InvalidOptionError` when it is empty, too long or has characters outside `[A-Za-z0-9._:@/-]`.
  */
 export function checkGroup(group: unknown, where: string): asserts group is string {
   checkSafeName(group, where, 'group');

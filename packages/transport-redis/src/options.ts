@@ -228,7 +228,7 @@ function resolveRetention(value: unknown): RedisRetentionOptions | false {
 /**
  * Validates the options of `redisTransport()` and applies defaults.
  *
- * @throws {@link InvalidOptionError} naming the offending option.
+ * @throws `InvalidOptionError` naming the offending option.
  */
 export function resolveOptions(options: RedisTransportOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {

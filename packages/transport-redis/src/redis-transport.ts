@@ -39,7 +39,7 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
  * `connectTimeoutMs` those reject with a {@link RedisUnavailableError} naming the address. `close()` never quits
  * your client.
  *
- * @throws {@link InvalidOptionError} when an option is invalid, such as a prefix with characters that would
+ * @throws `InvalidOptionError` when an option is invalid, such as a prefix with characters that would
  * break key naming.
  * @example
  * ```ts

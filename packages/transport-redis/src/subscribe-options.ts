@@ -17,7 +17,7 @@ const WHERE = 'redisTransport.subscribe()';
 /**
  * Validates subscribe options and applies defaults.
  *
- * @throws {@link InvalidOptionError} naming the offending option, or `InvalidPatternError` for a bad pattern.
+ * @throws `InvalidOptionError` naming the offending option, or `InvalidPatternError` for a bad pattern.
  */
 export function resolveSubscribeOptions(options: TransportSubscribeOptions): SubscriptionSpec {
   if (typeof options !== 'object' || options === null) {

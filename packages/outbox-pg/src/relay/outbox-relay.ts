@@ -64,7 +64,7 @@ export interface OutboxRelay extends AsyncDisposable {
  * local commits in this process, on NOTIFY from others, and polls as a safety net. Delivery is at least once:
  * consumers deduplicate by event id (see {@link createInbox}).
  *
- * @throws {@link InvalidOptionError} for malformed options (at once).
+ * @throws `InvalidOptionError` for malformed options (at once).
  * @example
  * ```ts
  * import { createOutboxRelay } from '@relaybus/outbox-pg';

@@ -160,7 +160,7 @@ export function defaultIsPoison(error: unknown): boolean {
 /**
  * Applies defaults to relay options and checks them.
  *
- * @throws {@link InvalidOptionError} naming the first option at fault.
+ * @throws `InvalidOptionError` naming the first option at fault.
  */
 export function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions {
   const where = 'createOutboxRelay()';

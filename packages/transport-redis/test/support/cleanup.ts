@@ -1,0 +1,45 @@
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+
+/**
+ * Last-resort cleanup for everything the harness spawns or creates. `afterAll` hooks stop things in order;
+ * this runs on process exit (including a test worker torn down early) so no redis-server or consumer process
+ * outlives the test run and no temp dir is left behind. Only what was registered here is touched.
+ */
+const children = new Set<ChildProcess>();
+const dirs = new Set<string>();
+let installed = false;
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.once('exit', () => {
+    for (const child of children) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** Kills `child` with SIGKILL if it is still running when this process exits; returns a function to forget it. */
+export function trackChild(child: ChildProcess): () => void {
+  install();
+  children.add(child);
+  const forget = (): void => {
+    children.delete(child);
+  };
+  child.once('exit', forget);
+  return forget;
+}
+
+/** Removes `dir` when this process exits, unless {@link removeDir} removed it first. */
+export function trackDir(dir: string): void {
+  install();
+  dirs.add(dir);
+}
+
+/** Removes a tracked dir now. */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  dirs.delete(dir);
+}
