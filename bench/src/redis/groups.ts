@@ -41,7 +41,7 @@ function consumeGroup(consumers: number): BenchGroup {
   };
 }
 
-function latencyGroup(ratePerSec: number, durationMs: number, goal: boolean): BenchGroup {
+function latencyGroup(ratePerSec: number, durationMs: number, runs: number, goal: boolean): BenchGroup {
   const rate = new Intl.NumberFormat('en-US').format(ratePerSec);
   return {
     id: `redis/latency-${ratePerSec / 1_000}k`,
@@ -51,7 +51,7 @@ function latencyGroup(ratePerSec: number, durationMs: number, goal: boolean): Be
     settings: {
       latencyRatePerSec: ratePerSec,
       latencyDurationMs: durationMs,
-      latencyRuns: 3,
+      latencyRuns: runs,
       latencyPacing: 'timer',
     },
     note: `${SETUP} Time from just before publish to handler entry. ${CONTENDERS}`,
@@ -76,6 +76,6 @@ export const REDIS_GROUPS: ReadonlyArray<BenchGroup> = [
   },
   consumeGroup(1),
   consumeGroup(4),
-  latencyGroup(1_000, 2_000, true),
-  latencyGroup(10_000, 1_000, false),
+  latencyGroup(1_000, 2_000, 5, true),
+  latencyGroup(10_000, 1_000, 3, false),
 ];

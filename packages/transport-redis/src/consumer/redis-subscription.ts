@@ -261,6 +261,7 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
 
   async #shutdown(timeoutMs: number): Promise<void> {
     const { logger } = this.#context;
+    const deadline = Date.now() + timeoutMs;
     this.#watcher.stop();
     for (const timer of this.#timers) clearInterval(timer);
     this.#dispatcher.closing = true;
@@ -279,6 +280,19 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
         this.#dispatcher.finish(delivery, DROP);
       }
     }
+    // Acks, lease releases and group cleanup need Redis: bound them, so close() cannot hang while it is down.
+    const cleanupMs = Math.max(1_000, deadline - Date.now());
+    const cleanedUp = await settlesWithin(this.#releaseAll(readerStopped), cleanupMs);
+    if (!cleanedUp) {
+      logger?.warn(
+        `redis transport: Redis did not answer within ${cleanupMs} ms while closing; unacked deliveries stay pending and leases expire on their own`,
+      );
+    }
+    this.#onClosed(this);
+  }
+
+  async #releaseAll(readerStopped: Promise<void>): Promise<void> {
+    const { logger } = this.#context;
     await readerStopped;
     this.#dispatcher.stop();
     await Promise.allSettled(this.#adding.values());
@@ -304,6 +318,17 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
         }
       }),
     );
-    this.#onClosed(this);
   }
+}
+
+function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = work.then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([done, late]).finally(() => clearTimeout(timer));
 }

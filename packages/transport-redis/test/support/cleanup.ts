@@ -3,22 +3,36 @@ import { rmSync } from 'node:fs';
 
 /**
  * Last-resort cleanup for everything the harness spawns or creates. `afterAll` hooks stop things in order;
- * this runs on process exit (including a test worker torn down early) so no redis-server or consumer process
- * outlives the test run and no temp dir is left behind. Only what was registered here is touched.
+ * this runs on process exit and on SIGTERM, SIGINT or SIGHUP (a test worker torn down early), so no redis-server
+ * or consumer process outlives the test run and no temp dir is left behind. Only what was registered here is
+ * touched.
  */
 const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
 let installed = false;
 
+function cleanUp(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs.clear();
+}
+
+/** Cleans up, then lets the signal do what it would have done: our listener must not keep the process alive. */
+function onSignal(signal: NodeJS.Signals): void {
+  cleanUp();
+  process.off(signal, onSignal);
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
 function install(): void {
   if (installed) return;
   installed = true;
-  process.once('exit', () => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  process.once('exit', cleanUp);
+  // A test worker stopped with a signal never emits 'exit'.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, onSignal);
 }
 
 /** Kills `child` with SIGKILL if it is still running when this process exits; returns a function to forget it. */
