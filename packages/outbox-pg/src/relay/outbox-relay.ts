@@ -11,7 +11,7 @@ import { createWakeups } from '../wakeups';
 import type { Lease, LeaseContext } from './leases';
 import { rebalance, releaseAll, renew } from './leases';
 import type { StepContext } from './partition-step';
-import { stepPartition } from './partition-step';
+import { isBatchable, stepPartition, stepPartitions } from './partition-step';
 import type { RelayMetricsOptions } from './relay-metrics';
 import { registerRelayMetrics } from './relay-metrics';
 import type { OutboxRelayOptions } from './relay-options';
@@ -144,15 +144,17 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function pass(): Promise<{ progressed: boolean; retryAt: number }> {
-    let progressed = false;
-    let retryAt = Number.POSITIVE_INFINITY;
-    for (const lease of [...owned.values()]) {
+    const leases = [...owned.values()];
+    const plain = leases.filter((lease) => isBatchable(context, lease));
+    let progressed = (await stepPartitions(context, plain, owned)) === 'progress';
+    for (const lease of leases) {
       if (stopping) break;
-      if (owned.get(lease.partition) !== lease) continue;
-      const result = await stepPartition(context, lease, owned);
-      if (result === 'progress') progressed = true;
-      if (result === 'retry') retryAt = Math.min(retryAt, lease.retryAt);
+      if (plain.includes(lease) || owned.get(lease.partition) !== lease) continue;
+      if ((await stepPartition(context, lease, owned)) === 'progress') progressed = true;
     }
+    const now = Date.now();
+    let retryAt = Number.POSITIVE_INFINITY;
+    for (const lease of owned.values()) if (lease.retryAt > now) retryAt = Math.min(retryAt, lease.retryAt);
     return { progressed, retryAt };
   }
 

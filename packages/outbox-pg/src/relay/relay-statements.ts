@@ -33,8 +33,18 @@ export interface RelayStatements {
   readonly readCurrent: Statement;
   /** `[epoch, tx, id, limit, current epoch, partition]` → rows after a position of an older epoch. */
   readonly readOlder: Statement;
+  /**
+   * `[epoch, partitions[], tx ids[], row ids[], limit]` → up to `limit` rows of each partition after its position
+   * (all of the current epoch), each with its `lease_partition`: one round trip for every partition a relay holds.
+   */
+  readonly readMany: Statement;
   /** `[relay, owner, partition, token, old position, new position, lease ms]` → 1 row when advanced. */
   readonly advance: Statement;
+  /**
+   * `[relay, owner, lease ms, partitions[], tokens[], old positions[], new positions[]]` → one row per partition
+   * advanced: the compare-and-set of `advance` for many partitions in one statement.
+   */
+  readonly advanceMany: Statement;
   /** `[relay, owner, partition, token, old position, new position, lease ms, event id, stream, type, key, attempts, error]`. */
   readonly park: Statement;
 }
@@ -123,6 +133,19 @@ export function relayStatements(t: Tables): RelayStatements {
     ),
     readCurrent: read('current'),
     readOlder: read('older'),
+    readMany: {
+      label: 'relay: read partitions',
+      privilege: `SELECT on ${t.events}`,
+      text: `SELECT c.partition AS lease_partition, r.*
+        FROM unnest($2::integer[], $3::xid8[], $4::bigint[]) AS c(partition, tx_id, id)
+        CROSS JOIN LATERAL (
+          SELECT ${PARTITION_COLUMNS} FROM ${t.events} e
+          WHERE e.partition = c.partition AND e.epoch = $1::integer
+            AND (e.partition, e.epoch, e.tx_id, e.id) > (c.partition, $1::integer, c.tx_id, c.id)
+            AND e.tx_id < ${XMIN}
+          ORDER BY e.epoch, e.tx_id, e.id LIMIT $5
+        ) r`,
+    },
     advance: lease(
       'relay: advance the checkpoint',
       `UPDATE ${t.relayLeases}
@@ -130,6 +153,17 @@ export function relayStatements(t: Tables): RelayStatements {
          expires_at = now() + $7::integer * interval '1 millisecond'
        WHERE ${cas}
        RETURNING partition`,
+    ),
+    advanceMany: lease(
+      'relay: advance checkpoints',
+      `UPDATE ${t.relayLeases} l
+       SET position = c.new_position, attempts = 0, attempt_event_id = NULL, updated_at = now(),
+         expires_at = now() + $3::integer * interval '1 millisecond'
+       FROM unnest($4::integer[], $5::bigint[], $6::text[], $7::text[])
+         AS c(partition, token, old_position, new_position)
+       WHERE l.relay = $1 AND l.owner = $2 AND l.partition = c.partition AND l.token = c.token
+         AND l.position IS NOT DISTINCT FROM c.old_position
+       RETURNING l.partition`,
     ),
     park: {
       label: 'relay: park a poison event',
