@@ -31,6 +31,30 @@ export interface OwnTransactionOptions {
   readonly visibilityWaitMs: number;
   /** Told when the connection could not even roll back, so it is not reused. */
   readonly onBroken?: (error: unknown) => void;
+  /**
+   * Told right after COMMIT, and again once the events are readable if that took a wait: the relay's in-process
+   * wake-up.
+   */
+  readonly onCommitted?: () => void;
+}
+
+const VISIBLE = (txId: string): string => `pg_snapshot_xmin(pg_current_snapshot()) > '${txId}'::xid8`;
+
+/**
+ * Commits, and with a visibility wait asks in the same round trip whether the rows are readable in the global
+ * feed yet (reads stop below the oldest transaction in flight). `txId` comes from Postgres as decimal text; it is
+ * checked before it goes into the statement.
+ */
+async function commit(client: ClientBase, txId: string, wait: boolean): Promise<boolean> {
+  if (!wait) {
+    await client.query('COMMIT');
+    return true;
+  }
+  if (!/^\d{1,20}$/.test(txId)) throw new Error(`append: unexpected transaction id ${JSON.stringify(txId)}`);
+  const results = (await client.query(`COMMIT; SELECT ${VISIBLE(txId)} AS visible`)) as unknown as Array<{
+    rows: Array<{ visible: boolean }>;
+  }>;
+  return results[1]?.rows[0]?.visible === true;
 }
 
 /**
@@ -40,12 +64,9 @@ export interface OwnTransactionOptions {
 async function awaitVisible(client: ClientBase, txId: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let pauseMs = 1; ; pauseMs = Math.min(pauseMs * 2, 50)) {
-    const { rows } = await client.query<{ visible: boolean }>(
-      'SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS visible',
-      [txId],
-    );
+    await sleep(Math.max(0, Math.min(pauseMs, deadline - Date.now())));
+    const { rows } = await client.query<{ visible: boolean }>(`SELECT ${VISIBLE(txId)} AS visible`);
     if (rows[0]?.visible === true || Date.now() >= deadline) return;
-    await sleep(Math.min(pauseMs, deadline - Date.now()));
   }
 }
 
@@ -60,13 +81,14 @@ export async function appendInOwnTransaction(
   plan: AppendPlan,
   options: OwnTransactionOptions,
 ): Promise<AppendResult> {
-  const { visibilityWaitMs, onBroken = () => {} } = options;
+  const { visibilityWaitMs, onBroken = () => {}, onCommitted = () => {} } = options;
   for (let attempt = 1; ; attempt++) {
     let outcome: Outcome;
+    let visible = true;
     try {
       await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; ${plan.lock}`);
       outcome = await attemptAppend(client, sql, plan);
-      if (outcome.kind === 'appended') await client.query('COMMIT');
+      if (outcome.kind === 'appended') visible = await commit(client, outcome.txId, visibilityWaitMs > 0);
       else await client.query('ROLLBACK');
     } catch (error) {
       // A connection that cannot even roll back must not go back to the pool; the original error matters more.
@@ -75,7 +97,11 @@ export async function appendInOwnTransaction(
     }
     if (outcome.kind === 'appended') {
       // Committed: from here on nothing may turn the append into a failure.
-      if (visibilityWaitMs > 0) await awaitVisible(client, outcome.txId, visibilityWaitMs).catch(() => {});
+      onCommitted();
+      if (!visible) {
+        await awaitVisible(client, outcome.txId, visibilityWaitMs).catch(() => {});
+        onCommitted();
+      }
       return outcome.result;
     }
     if (outcome.kind === 'known-or-conflict') return settleKnown(client, sql, plan, outcome.actual);
@@ -98,7 +124,7 @@ export async function appendInCallerTransaction(
   plan: AppendPlan,
   options: PostgresAppendOptions,
   own: OwnTransactionOptions,
-): Promise<{ readonly result: AppendResult; readonly committed: boolean }> {
+): Promise<AppendResult> {
   try {
     await client.query(`SAVEPOINT ${SAVEPOINT}; ${plan.lock}`);
   } catch (error) {
@@ -112,7 +138,7 @@ export async function appendInCallerTransaction(
     if (options.requireTransaction ?? DEFAULTS.requireTransaction) {
       throw new TransactionRequiredError(`postgres store: append(${JSON.stringify(plan.stream)})`);
     }
-    return { result: await appendInOwnTransaction(client, sql, plan, own), committed: true };
+    return appendInOwnTransaction(client, sql, plan, own);
   }
   let outcome: Outcome;
   try {
@@ -123,13 +149,13 @@ export async function appendInCallerTransaction(
   }
   if (outcome.kind === 'appended') {
     await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
-    return { result: outcome.result, committed: false };
+    return outcome.result;
   }
   await rollbackToSavepoint(client);
   if (outcome.kind === 'retry') throw outcome.error;
   if (outcome.kind === 'reordered')
     throw new StreamOrderConflictError(plan.stream, plan.expected, outcome.actual);
-  return { result: await settleKnown(client, sql, plan, outcome.actual), committed: false };
+  return settleKnown(client, sql, plan, outcome.actual);
 }
 
 function rollbackToSavepoint(client: ClientBase): Promise<unknown> {

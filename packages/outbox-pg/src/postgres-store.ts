@@ -110,6 +110,11 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     head: async () => headPosition(await reads()),
   });
 
+  const onCommitted = (): void => {
+    wakeups.hint();
+    signalLocalCommit(schema);
+  };
+
   const store: PostgresEventStore = {
     name: 'postgres',
     schema,
@@ -118,18 +123,10 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       const { partitions } = await ready();
       const plan = planAppend(schema, stream, events, appendOptions.expectedVersion ?? 'any', partitions);
       if (appendOptions.client !== undefined) {
-        const { result, committed } = await appendInCallerTransaction(
-          appendOptions.client,
-          sql,
-          plan,
-          appendOptions,
-          { visibilityWaitMs: config.visibilityWaitMs },
-        );
-        if (committed) {
-          wakeups.hint();
-          signalLocalCommit(schema);
-        }
-        return result;
+        return appendInCallerTransaction(appendOptions.client, sql, plan, appendOptions, {
+          visibilityWaitMs: config.visibilityWaitMs,
+          onCommitted,
+        });
       }
       const client = await pool.connect();
       let broken: Error | undefined;
@@ -139,9 +136,8 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
           onBroken: (error) => {
             broken = error instanceof Error ? error : new Error(String(error));
           },
+          onCommitted,
         });
-        wakeups.hint();
-        signalLocalCommit(schema);
         return result;
       } finally {
         client.release(broken);

@@ -31,13 +31,16 @@ export function positionOfRow(row: {
 /** A selected row as a {@link StoredEvent}. */
 export function storedEventOf(row: EventRow): StoredEvent {
   // The envelope is selected as text and parsed here, so a pool with custom jsonb type parsers reads the same.
-  const envelope = JSON.parse(row.envelope) as Envelope;
-  return {
-    ...envelope,
-    position: positionOfRow(row),
-    stream: row.stream,
-    streamVersion: Number(row.stream_version),
+  // The parsed object is ours alone: the stored fields go onto it rather than into a copy (replay reads millions).
+  const event = JSON.parse(row.envelope) as Envelope & {
+    position: string;
+    stream: string;
+    streamVersion: number;
   };
+  event.position = positionOfRow(row);
+  event.stream = row.stream;
+  event.streamVersion = Number(row.stream_version);
+  return event;
 }
 
 /** An {@link AppendResult} from the stored events of one append, in order. */

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors';
-import type { EventStore, ReadAllOptions, StoredEvent } from './event-store';
+import type { EventPage, EventStore, ReadAllOptions, StoredEvent } from './event-store';
 
 const DEFAULT_BATCH_SIZE = 500;
 
@@ -26,18 +26,38 @@ export async function* readAllPages(
   options: ReadAllOptions = {},
 ): AsyncGenerator<StoredEvent> {
   const limit = batchSizeOf('readAll', options.batchSize);
+  const read = (from: string | undefined): Promise<EventPage> =>
+    readAhead(
+      store.readPage({
+        limit,
+        ...(from === undefined ? {} : { from }),
+        ...(options.types === undefined ? {} : { types: options.types }),
+      }),
+    );
   let from = options.from;
-  for (;;) {
+  options.signal?.throwIfAborted();
+  // The next page is read while the caller works through this one.
+  let pending: Promise<EventPage> | undefined = read(from);
+  while (pending !== undefined) {
     options.signal?.throwIfAborted();
-    const page = await store.readPage({
-      limit,
-      ...(from === undefined ? {} : { from }),
-      ...(options.types === undefined ? {} : { types: options.types }),
-    });
+    const page: EventPage = await pending;
+    const more = page.next !== undefined && page.next !== from;
+    pending = undefined;
+    if (more) {
+      from = page.next;
+      pending = read(from);
+    }
     yield* page.events;
-    if (page.next === undefined || page.next === from) return;
-    from = page.next;
   }
+}
+
+/**
+ * Marks a read started ahead of need as handled, so it never counts as an unhandled rejection while nobody awaits
+ * it yet, or at all when the reader stops early. Awaiting the returned promise still throws its error.
+ */
+export function readAhead<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineEvent } from '../events/define-event';
-import type { StoredEvent } from './event-store';
+import type { EventStore, StoredEvent } from './event-store';
 import { memoryEventStore } from './memory-event-store';
+import { readAllPages } from './read-helpers';
 import { replay } from './replay';
 
 const Counted = defineEvent('counted', z.object({ n: z.number() }));
@@ -78,5 +79,38 @@ describe('replay', () => {
     const store = memoryEventStore();
     expect(await replay(store, { handle: () => {} })).toMatchObject({ events: 0, done: true });
     await expect(replay(store, {} as never)).rejects.toThrow(/handle/);
+  });
+
+  it('reads the next page while the handler works on this one, and a failed read-ahead never goes unhandled', async () => {
+    const store = await seed(300);
+    let reads = 0;
+    let readsWhenHandling = 0;
+    const slow: EventStore = {
+      ...store,
+      readPage: async (options) => {
+        reads += 1;
+        if (reads === 2) throw new Error('connection lost');
+        return store.readPage(options);
+      },
+    };
+    const failing = replay(slow, {
+      batchSize: 100,
+      handle: async () => {
+        readsWhenHandling = reads;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        if (readsWhenHandling === 2) throw new Error('handler failed');
+      },
+    });
+    // The handler's error wins; the read-ahead that failed meanwhile is not an unhandled rejection.
+    await expect(failing).rejects.toThrow('handler failed');
+    expect(readsWhenHandling).toBe(2);
+    reads = 0;
+    const pages = readAllPages(slow, { batchSize: 100 });
+    const first = await pages.next();
+    expect(first.done).toBe(false);
+    expect(reads).toBe(2);
+    // Stopping early drops the failed read-ahead quietly.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pages.return(undefined);
   });
 });

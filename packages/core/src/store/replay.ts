@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors';
-import type { EventStore, StoredEvent } from './event-store';
-import { batchSizeOf } from './read-helpers';
+import type { EventPage, EventStore, StoredEvent } from './event-store';
+import { batchSizeOf, readAhead } from './read-helpers';
 
 /**
  * Progress of a replay, reported through `onProgress` and returned at the end.
@@ -87,13 +87,21 @@ export async function replay(store: EventStore, options: ReplayOptions): Promise
     return { events, eventsPerSecond: seconds > 0 ? events / seconds : 0, position, done };
   };
   if (to === undefined) return finish();
-  while (position === undefined || position < to) {
+  const read = (from: string | undefined): Promise<EventPage> =>
+    readAhead(
+      store.readPage({
+        limit,
+        ...(from === undefined ? {} : { from }),
+        ...(options.types === undefined ? {} : { types: options.types }),
+      }),
+    );
+  // The next page is read while this one is handled, so the store's round trip overlaps the handler's work.
+  let pending: Promise<EventPage> | undefined =
+    position === undefined || position < to ? read(position) : undefined;
+  while (pending !== undefined) {
     signal?.throwIfAborted();
-    const page = await store.readPage({
-      limit,
-      ...(position === undefined ? {} : { from: position }),
-      ...(options.types === undefined ? {} : { types: options.types }),
-    });
+    const page: EventPage = await pending;
+    pending = page.next !== undefined && page.next < to ? read(page.next) : undefined;
     const batch = page.events;
     const last = batch[batch.length - 1];
     if (last !== undefined && last.position > to) {
@@ -113,7 +121,7 @@ export async function replay(store: EventStore, options: ReplayOptions): Promise
       events += batch.length;
       position = last.position;
     }
-    if (page.next === undefined || page.next >= to) break;
+    if (pending === undefined) break;
     position = page.next;
     if (onProgress !== undefined && performance.now() >= nextReport) {
       onProgress(progress(false));
