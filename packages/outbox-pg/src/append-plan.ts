@@ -5,7 +5,7 @@ import {
   InvalidEnvelopeError,
   InvalidOptionError,
 } from '@relaybus/core';
-import { partitionOf, streamLockSql } from './identifiers';
+import { partitionOf, streamLockKey } from './identifiers';
 
 /** An append, checked and ready to send. */
 export interface AppendPlan {
@@ -15,8 +15,8 @@ export interface AppendPlan {
   /** The envelopes as one JSON array, the way the insert takes them. */
   readonly json: string;
   readonly partitions: ReadonlyArray<number>;
-  /** Takes the stream's append lock (see `streamLockSql`). */
-  readonly lock: string;
+  /** The second key of the stream's append lock (see `streamLockKey`). */
+  readonly lockKey: number;
 }
 
 /**
@@ -58,7 +58,7 @@ export function planAppend(
     events: checked,
     json,
     partitions: checked.map((event) => partitionOf(event.key ?? stream, partitions)),
-    lock: streamLockSql(schema, stream),
+    lockKey: streamLockKey(schema, stream),
   };
 }
 

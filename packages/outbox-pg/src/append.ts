@@ -1,9 +1,10 @@
-import type { AppendResult, StoredEvent } from '@relaybus/core';
+import type { AppendResult, ExpectedVersion, StoredEvent } from '@relaybus/core';
 import { assertExpectedVersion, InvalidEnvelopeError, VersionConflictError } from '@relaybus/core';
 import type { ClientBase } from 'pg';
 import type { AppendPlan } from './append-plan';
 import { holds } from './append-plan';
 import { StreamOrderConflictError, TransactionRequiredError } from './errors';
+import { STREAM_LOCK_CLASS } from './identifiers';
 import type { PostgresAppendOptions } from './options';
 import { DEFAULTS } from './options';
 import type { EventRow, InsertedRow } from './rows';
@@ -32,29 +33,22 @@ export interface OwnTransactionOptions {
   /** Told when the connection could not even roll back, so it is not reused. */
   readonly onBroken?: (error: unknown) => void;
   /**
-   * Told right after COMMIT, and again once the events are readable if that took a wait: the relay's in-process
-   * wake-up.
+   * Told right after the commit, and again once the events are readable if that took a wait: the relay's
+   * in-process wake-up.
    */
   readonly onCommitted?: () => void;
 }
 
-const VISIBLE = (txId: string): string => `pg_snapshot_xmin(pg_current_snapshot()) > '${txId}'::xid8`;
-
 /**
- * Commits, and with a visibility wait asks in the same round trip whether the rows are readable in the global
- * feed yet (reads stop below the oldest transaction in flight). `txId` comes from Postgres as decimal text; it is
- * checked before it goes into the statement.
+ * Whether the rows `txId` wrote are readable in the global feed yet (reads stop below the oldest transaction in
+ * flight). `txId` comes from Postgres as decimal text.
  */
-async function commit(client: ClientBase, txId: string, wait: boolean): Promise<boolean> {
-  if (!wait) {
-    await client.query('COMMIT');
-    return true;
-  }
-  if (!/^\d{1,20}$/.test(txId)) throw new Error(`append: unexpected transaction id ${JSON.stringify(txId)}`);
-  const results = (await client.query(`COMMIT; SELECT ${VISIBLE(txId)} AS visible`)) as unknown as Array<{
-    rows: Array<{ visible: boolean }>;
-  }>;
-  return results[1]?.rows[0]?.visible === true;
+async function isVisible(client: ClientBase, txId: string): Promise<boolean> {
+  const { rows } = await client.query<{ visible: boolean }>(
+    'SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS visible',
+    [txId],
+  );
+  return rows[0]?.visible === true;
 }
 
 /**
@@ -65,15 +59,14 @@ async function awaitVisible(client: ClientBase, txId: string, timeoutMs: number)
   const deadline = Date.now() + timeoutMs;
   for (let pauseMs = 1; ; pauseMs = Math.min(pauseMs * 2, 50)) {
     await sleep(Math.max(0, Math.min(pauseMs, deadline - Date.now())));
-    const { rows } = await client.query<{ visible: boolean }>(`SELECT ${VISIBLE(txId)} AS visible`);
-    if (rows[0]?.visible === true || Date.now() >= deadline) return;
+    if ((await isVisible(client, txId)) || Date.now() >= deadline) return;
   }
 }
 
 /**
- * Appends in a transaction the store owns, on `client`: runs it again (bounded) after a serialization failure, a
- * deadlock or a stream-order conflict (which cannot happen here, since the transaction id is assigned after the
- * stream lock is taken, but is handled all the same).
+ * Appends in a transaction of its own: one statement in autocommit mode (the `append_events()` function), run again
+ * (bounded) after a serialization failure, a deadlock or a stream-order conflict (which cannot happen here, since
+ * the transaction id is assigned after the stream lock is taken, but is handled all the same).
  */
 export async function appendInOwnTransaction(
   client: ClientBase,
@@ -84,21 +77,17 @@ export async function appendInOwnTransaction(
   const { visibilityWaitMs, onBroken = () => {}, onCommitted = () => {} } = options;
   for (let attempt = 1; ; attempt++) {
     let outcome: Outcome;
-    let visible = true;
     try {
-      await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; ${plan.lock}`);
       outcome = await attemptAppend(client, sql, plan);
-      if (outcome.kind === 'appended') visible = await commit(client, outcome.txId, visibilityWaitMs > 0);
-      else await client.query('ROLLBACK');
     } catch (error) {
-      // A connection that cannot even roll back must not go back to the pool; the original error matters more.
-      await client.query('ROLLBACK').catch(onBroken);
+      // Not an error from Postgres: the connection itself failed and must not go back to the pool.
+      if (pgCode(error) === undefined) onBroken(error);
       throw error;
     }
     if (outcome.kind === 'appended') {
       // Committed: from here on nothing may turn the append into a failure.
       onCommitted();
-      if (!visible) {
+      if (visibilityWaitMs > 0 && !(await isVisible(client, outcome.txId).catch(() => true))) {
         await awaitVisible(client, outcome.txId, visibilityWaitMs).catch(() => {});
         onCommitted();
       }
@@ -126,12 +115,12 @@ export async function appendInCallerTransaction(
   own: OwnTransactionOptions,
 ): Promise<AppendResult> {
   try {
-    await client.query(`SAVEPOINT ${SAVEPOINT}; ${plan.lock}`);
+    await client.query(`SAVEPOINT ${SAVEPOINT}`);
   } catch (error) {
     const code = pgCode(error);
     // 25P01 no_active_sql_transaction: SAVEPOINT only works inside BEGIN ... COMMIT.
     if (code !== '25P01') {
-      // 25P02: the caller's transaction had failed already, so no savepoint was made; otherwise the lock failed.
+      // 25P02: the caller's transaction had failed already, so no savepoint was made.
       if (code !== '25P02') await rollbackToSavepoint(client).catch(() => {});
       throw error;
     }
@@ -162,31 +151,38 @@ function rollbackToSavepoint(client: ClientBase): Promise<unknown> {
   return client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}`);
 }
 
-/** One try, inside a transaction: lock (or create) the stream row, check, insert. */
+/** What `append_events()` returns: one row per event appended, or one row saying why nothing was. */
+interface AppendRow extends InsertedRow {
+  readonly outcome: 'appended' | 'conflict' | 'reordered';
+  readonly actual: string;
+}
+
+/** The expected version as `append_events()` takes it. */
+function expectedCode(expected: ExpectedVersion): number {
+  if (expected === 'any') return -1;
+  if (expected === 'no_stream') return -2;
+  if (expected === 'stream_exists') return -3;
+  return expected;
+}
+
+/** One try: `append_events()` locks (or creates) the stream row, checks, inserts, and bumps the stream. */
 async function attemptAppend(client: ClientBase, sql: StoreStatements, plan: AppendPlan): Promise<Outcome> {
-  const { stream, expected, json, partitions } = plan;
+  const { stream, expected, json, partitions, lockKey } = plan;
   try {
-    // Two rounds at most: a stream created by a concurrent writer between our lock and insert is locked next.
-    for (let round = 0; round < 2; round++) {
-      const [head] = await run<{ version: string; in_order: boolean }>(client, sql.lockStream, [stream]);
-      if (head !== undefined) {
-        const actual = Number(head.version);
-        // Checked under the row lock: every earlier writer of this stream has committed.
-        if (!head.in_order) return { kind: 'reordered', actual };
-        if (!holds(expected, actual)) return { kind: 'known-or-conflict', actual };
-        const rows = await run<InsertedRow>(client, sql.appendToStream, [
-          stream,
-          head.version,
-          json,
-          partitions,
-        ]);
-        return appended(plan, rows);
-      }
-      if (!holds(expected, 0)) return { kind: 'known-or-conflict', actual: 0 };
-      const rows = await run<InsertedRow>(client, sql.createStream, [stream, json, partitions]);
-      if (rows.length > 0) return appended(plan, rows);
-    }
-    throw new Error(`append to "${stream}": the stream row neither existed nor could be created`);
+    const rows = await run<AppendRow>(client, sql.append, [
+      stream,
+      expectedCode(expected),
+      json,
+      partitions,
+      STREAM_LOCK_CLASS,
+      lockKey,
+    ]);
+    const first = rows[0];
+    if (first === undefined) throw new Error(`append to "${stream}" returned no rows`);
+    // Checked under the row lock: every earlier writer of this stream has committed.
+    if (first.outcome === 'reordered') return { kind: 'reordered', actual: Number(first.actual) };
+    if (first.outcome === 'conflict') return { kind: 'known-or-conflict', actual: Number(first.actual) };
+    return appended(plan, rows);
   } catch (error) {
     const code = pgCode(error);
     // 23505 on the event id: some ids are stored already (an idempotent retry, or a conflict).

@@ -4,7 +4,7 @@ import {
   notifyChannel,
   partitionOf,
   quoteIdentifier,
-  streamLockSql,
+  streamLockKey,
   tablesOf,
 } from './identifiers';
 
@@ -58,8 +58,10 @@ describe('identifiers', () => {
     expect(partitionOf('ünïcødé', 7)).toBeLessThan(7);
   });
 
-  it('key stream locks by schema and stream, as inlined integers', () => {
-    expect(streamLockSql('a', 'task-1')).toMatch(/^SELECT pg_advisory_xact_lock\(\d+, -?\d+\)$/);
-    expect(streamLockSql('a', 'task-1')).not.toBe(streamLockSql('b', 'task-1'));
+  it('key stream locks by schema and stream, as signed 32-bit integers', () => {
+    const key = streamLockKey('a', 'task-1');
+    expect(Number.isInteger(key) && key >= -(2 ** 31) && key < 2 ** 31).toBe(true);
+    expect(key).not.toBe(streamLockKey('b', 'task-1'));
+    expect(key).toBe(streamLockKey('a', 'task-1'));
   });
 });

@@ -66,6 +66,8 @@ export interface Tables {
   readonly relayDeadLetters: string;
   readonly inbox: string;
   readonly snapshots: string;
+  /** The append function (migration 2). */
+  readonly appendEvents: string;
 }
 
 /**
@@ -90,6 +92,7 @@ export function tablesOf(schema: string): Tables {
     relayDeadLetters: table('relay_dead_letters'),
     inbox: table('inbox'),
     snapshots: table('snapshots'),
+    appendEvents: table('append_events'),
   };
 }
 
@@ -146,19 +149,19 @@ export function partitionOf(key: string, partitions: number): number {
 }
 
 /** First key of the two-part advisory locks that serialise appends per stream (ASCII "RBst"). */
-const STREAM_LOCK_CLASS = 0x52427374;
+export const STREAM_LOCK_CLASS = 0x52427374;
 
 /**
- * The SQL that takes a stream's append lock for the rest of the transaction: a two-part advisory lock keyed on
- * FNV-1a of schema and stream. It needs no transaction id, so the appender's id is assigned only after it holds
- * the lock, and is therefore larger than every earlier appender's: stream versions and transaction ids agree.
- * The keys are computed integers, safe to inline.
+ * The second key of a stream's append lock: FNV-1a of schema and stream, as a signed 32-bit integer. The append
+ * function takes the two-part advisory lock `(STREAM_LOCK_CLASS, key)` for the rest of the transaction. It needs
+ * no transaction id, so the appender's id is assigned only after it holds the lock, and is therefore larger than
+ * every earlier appender's: stream versions and transaction ids agree.
  *
  * @example
  * ```ts
- * await client.query(`BEGIN; ${streamLockSql('relaybus', 'task-1')}`);
+ * await pool.query('SELECT pg_advisory_xact_lock($1, $2)', [STREAM_LOCK_CLASS, streamLockKey('relaybus', 'task-1')]);
  * ```
  */
-export function streamLockSql(schema: string, stream: string): string {
-  return `SELECT pg_advisory_xact_lock(${STREAM_LOCK_CLASS}, ${fnv1a32(`${schema}\u0000${stream}`) | 0})`;
+export function streamLockKey(schema: string, stream: string): number {
+  return fnv1a32(`${schema}\u0000${stream}`) | 0;
 }

@@ -6,6 +6,7 @@ import { checkIdentifier, tablesOf } from './identifiers';
 import type { MigrateOptions } from './options';
 import { checkPartitions, DEFAULTS } from './options';
 import { migration001 } from './sql/migration-001';
+import { migration002 } from './sql/migration-002';
 import { run } from './sql/query';
 import { storeStatements } from './sql/store-statements';
 
@@ -21,6 +22,11 @@ const STEPS: ReadonlyArray<MigrationStep> = [
     version: 1,
     name: 'event log, streams, checkpoints, relay leases and dead letters, inbox, snapshots',
     up: migration001,
+  },
+  {
+    version: 2,
+    name: 'append_events(): the append in one round trip',
+    up: (tables) => migration002(tables),
   },
 ];
 

@@ -42,7 +42,7 @@ describe('migrate()', () => {
       schema,
       fromVersion: 0,
       toVersion: SCHEMA_VERSION,
-      applied: [1],
+      applied: [1, 2],
       partitions: 16,
       epoch: 1,
       epochStarted: false,
@@ -55,10 +55,31 @@ describe('migrate()', () => {
   it('is safe when four processes migrate the same new schema at once', async () => {
     const schema = await db.newSchema({ migrate: false });
     const results = await Promise.all(Array.from({ length: 4 }, () => migrate(db.pool, { schema })));
-    expect(results.map((result) => result.applied.length).sort()).toEqual([0, 0, 0, 1]);
-    const { rows } = await db.pool.query(`SELECT version FROM "${schema}".schema_migrations`);
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(results.map((result) => result.applied.length).sort()).toEqual([0, 0, 0, SCHEMA_VERSION]);
+    const { rows } = await db.pool.query(
+      `SELECT version FROM "${schema}".schema_migrations ORDER BY version`,
+    );
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     expect(await tablesIn(schema)).toEqual(TABLES);
+  });
+
+  it('upgrades a schema at version 1 by the later steps only; the store asks for it until then', async () => {
+    const schema = await db.newSchema();
+    const store = db.track(postgresEventStore({ pool: db.pool, schema }));
+    await store.append('task-1', [envelope('t', 'a')]);
+    // Back to what release 1 left: its tables and events, no append function.
+    await db.pool.query(`DROP FUNCTION "${schema}".append_events`);
+    await db.pool.query(`DELETE FROM "${schema}".schema_migrations WHERE version > 1`);
+    const older = db.track(postgresEventStore({ pool: db.pool, schema }));
+    const error = await older.append('task-1', [envelope('t', 'b')]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaVersionError);
+    expect(error).toMatchObject({ schema, databaseVersion: 1, packageVersion: SCHEMA_VERSION });
+    expect((error as Error).message).toMatch(/Run migrate\(pool, \{ schema: '.+' \}\)/);
+    expect(await migrate(db.pool, { schema })).toMatchObject({ fromVersion: 1, applied: [2] });
+    const upgraded = db.track(postgresEventStore({ pool: db.pool, schema }));
+    await expect(upgraded.append('task-1', [envelope('t', 'b')])).resolves.toMatchObject({
+      streamVersion: 2,
+    });
   });
 
   it('refuses a schema migrated by a newer release, saying which version and what to do', async () => {

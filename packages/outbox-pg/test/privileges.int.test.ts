@@ -34,11 +34,11 @@ describe('missing privileges', () => {
     const error = await store.append('task-1', [envelope('t', 'a')]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermissionDeniedError);
     expect(error).toMatchObject({
-      statement: 'append: lock the stream',
-      privilege: `SELECT, UPDATE on "${schema}"."streams"; SELECT on "${schema}"."meta"`,
+      statement: 'append',
+      privilege: `EXECUTE on "${schema}"."append_events"; SELECT, INSERT on "${schema}"."events"; SELECT, INSERT, UPDATE on "${schema}"."streams"; SELECT on "${schema}"."meta"`,
       cause: expect.objectContaining({ code: '42501' }),
     });
-    expect((error as Error).message).toMatch(/needs SELECT, UPDATE on .*streams/);
+    expect((error as Error).message).toMatch(/needs .*SELECT, INSERT, UPDATE on .*streams/);
 
     const fresh = `${schema}_new`;
     const denied = await migrate(rolePool, { schema: fresh }).catch((e: unknown) => e);

@@ -17,12 +17,11 @@ export interface StoreStatements {
   readonly schemaVersion: Statement;
   /** `[]` → `{ partitions, epoch, restored }`. */
   readonly meta: Statement;
-  /** `[stream]` → `{ version, in_order }`, locking the stream's row. */
-  readonly lockStream: Statement;
-  /** `[stream, base version, envelopes json, partitions]` → inserted rows; bumps the stream row. */
-  readonly appendToStream: Statement;
-  /** `[stream, envelopes json, partitions]` → inserted rows, or none when the stream appeared meanwhile. */
-  readonly createStream: Statement;
+  /**
+   * `[stream, expected code, envelopes json, partitions, lock class, lock key]` → the rows of `append_events()`
+   * (see migration 2): the whole append in one statement.
+   */
+  readonly append: Statement;
   /** `[event ids]` → stored rows of those ids. */
   readonly findEvents: Statement;
   /** `[stream]` → `{ version }`. */
@@ -47,18 +46,7 @@ export function storeStatements(t: Tables, channel: string | undefined): StoreSt
   const read = `SELECT on ${t.events}`;
   const write = `SELECT, INSERT on ${t.events}; SELECT, INSERT, UPDATE on ${t.streams}; SELECT on ${t.meta}`;
   // The channel passed validation as an identifier (lowercase letters, digits, underscores): safe as a literal.
-  const notify = channel === undefined ? '' : `, pg_notify('${channel}', '')`;
-  const input = (json: number, partitions: number): string => `input AS (
-      SELECT t.envelope, t.partition, t.ord
-      FROM ROWS FROM (jsonb_array_elements($${json}::jsonb), unnest($${partitions}::integer[]))
-        WITH ORDINALITY AS t(envelope, partition, ord)
-    ), current_epoch AS (SELECT epoch FROM ${t.meta})`;
-  const insert = (stream: string, base: string, filter: string): string => `INSERT INTO ${t.events}
-      (epoch, event_id, stream, stream_version, type, version, key, partition, envelope)
-    SELECT (SELECT epoch FROM current_epoch), i.envelope->>'id', ${stream}, ${base} + i.ord,
-      i.envelope->>'type', (i.envelope->>'version')::integer, i.envelope->>'key', i.partition, i.envelope
-    FROM input i ${filter} ORDER BY i.ord
-    RETURNING epoch, tx_id::text AS tx_id, id::text AS id, stream_version::text AS stream_version`;
+  const notify = channel === undefined ? 'NULL' : `'${channel}'`;
 
   return {
     schemaVersion: {
@@ -75,38 +63,10 @@ export function storeStatements(t: Tables, channel: string | undefined): StoreSt
         ) AS restored
         FROM ${t.meta} m`,
     },
-    lockStream: {
-      label: 'append: lock the stream',
-      privilege: `SELECT, UPDATE on ${t.streams}; SELECT on ${t.meta}`,
-      text: `SELECT s.version::text AS version,
-          (s.last_epoch, s.last_tx_id) <= ((SELECT epoch FROM ${t.meta}), pg_current_xact_id()) AS in_order
-        FROM ${t.streams} s WHERE s.stream = $1 FOR UPDATE OF s`,
-    },
-    appendToStream: {
-      label: 'append: insert events',
-      privilege: write,
-      text: `WITH ${input(3, 4)},
-        inserted AS (${insert('$1', '$2::bigint', '')}),
-        bumped AS (
-          UPDATE ${t.streams} SET version = $2::bigint + (SELECT count(*) FROM input),
-            last_epoch = (SELECT epoch FROM current_epoch), last_tx_id = pg_current_xact_id()
-          WHERE stream = $1
-          RETURNING stream${notify}
-        )
-        SELECT * FROM inserted ORDER BY stream_version::bigint`,
-    },
-    createStream: {
-      label: 'append: create the stream',
-      privilege: write,
-      text: `WITH ${input(2, 3)},
-        created AS (
-          INSERT INTO ${t.streams} (stream, version, last_epoch, last_tx_id)
-          VALUES ($1, (SELECT count(*) FROM input), (SELECT epoch FROM current_epoch), pg_current_xact_id())
-          ON CONFLICT (stream) DO NOTHING
-          RETURNING stream${notify}
-        ),
-        inserted AS (${insert('$1', '0', 'WHERE EXISTS (SELECT 1 FROM created)')})
-        SELECT * FROM inserted ORDER BY stream_version::bigint`,
+    append: {
+      label: 'append',
+      privilege: `EXECUTE on ${t.appendEvents}; ${write}`,
+      text: `SELECT * FROM ${t.appendEvents}($1, $2::bigint, $3::jsonb, $4::integer[], $5::integer, $6::integer, ${notify}::text)`,
     },
     findEvents: {
       label: 'append: look up event ids',
