@@ -33,12 +33,25 @@ function describeNode(node: unknown): string {
   return String(node);
 }
 
+/** Waits in progress, one per client: concurrent callers share it instead of adding listeners each. */
+const waits = new WeakMap<RedisClient, Promise<void>>();
+
 /**
  * Resolves once `client` is ready, starting a lazy client; rejects with {@link RedisUnavailableError} naming the
- * address after `timeoutMs`, or at once when the client was closed.
+ * address after `timeoutMs`, or at once when the client was closed. Callers that ask while a wait is in progress
+ * share it (and its deadline).
  */
 export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
+  let wait = waits.get(client);
+  if (wait === undefined) {
+    wait = waitUntilReady(client, timeoutMs).finally(() => waits.delete(client));
+    waits.set(client, wait);
+  }
+  return wait;
+}
+
+function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'end') {
     return Promise.reject(
       new RedisUnavailableError(

@@ -100,7 +100,7 @@ export class Publisher {
     for (const { topic } of prepared) {
       if (this.#registry.cached(topic) === undefined) await this.#ensure(topic);
     }
-    await this.#withTimeout(new Promise<void>((resolve, reject) => this.#enqueue(prepared, resolve, reject)));
+    await new Promise<void>((resolve, reject) => this.#enqueue(prepared, resolve, reject));
   }
 
   #enqueue(prepared: ReadonlyArray<Prepared>, resolve: () => void, reject: (error: unknown) => void): void {
@@ -133,33 +133,29 @@ export class Publisher {
     this.#open = new Map();
     this.#waiting = [];
     this.#flushScheduled = false;
-    const results = new Map<OpenPipeline, Promise<ExecResult>>();
-    for (const batch of open.values()) {
-      results.set(
-        batch,
+    const batches = [...open.values()];
+    // One timer per flush, not per publish call: every waiter of a flush was enqueued in the same turn.
+    const timeoutMs = this.#options.publishTimeoutMs;
+    const timer = setTimeout(() => {
+      const error = new TransportError(
+        'redis',
+        `publishing was not confirmed within publishTimeoutMs ${timeoutMs}; the batch may or may not have been written (a retry can duplicate it)`,
+      );
+      for (const waiter of waiting) waiter.reject(error);
+    }, timeoutMs);
+    Promise.all(
+      batches.map((batch) =>
         batch.pipeline.exec().then(
-          (result) => result ?? [],
-          (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+          (result): ExecResult => result ?? [],
+          (error: unknown): ExecResult => (error instanceof Error ? error : new Error(String(error))),
         ),
-      );
-    }
-    for (const waiter of waiting) {
-      Promise.all(waiter.parts.map(async (part) => ({ part, result: await results.get(part.open) }))).then(
-        (outcomes) => {
-          for (const { part, result } of outcomes) {
-            const error = failure(result, part.start, part.count);
-            if (error !== undefined) {
-              waiter.reject(
-                new TransportError('redis', `publishing failed: ${describe(error)}`, { cause: error }),
-              );
-              return;
-            }
-          }
-          waiter.resolve();
-        },
-        waiter.reject,
-      );
-    }
+      ),
+    ).then((outcomes) => {
+      clearTimeout(timer);
+      const results = new Map<OpenPipeline, ExecResult>();
+      for (const [index, batch] of batches.entries()) results.set(batch, outcomes[index] ?? []);
+      for (const waiter of waiting) settle(waiter, results);
+    });
   }
 
   #add(pipeline: ChainableCommander, message: Prepared, partitionCount: number, now: number): void {
@@ -188,28 +184,18 @@ export class Publisher {
       });
     }
   }
+}
 
-  async #withTimeout(work: Promise<void>): Promise<void> {
-    const timeoutMs = this.#options.publishTimeoutMs;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new TransportError(
-              'redis',
-              `publishing was not confirmed within publishTimeoutMs ${timeoutMs}; the batch may or may not have been written (a retry can duplicate it)`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
+/** Resolves a publish call, or rejects it with the first failure among its commands. */
+function settle(waiter: Waiter, results: ReadonlyMap<OpenPipeline, ExecResult>): void {
+  for (const part of waiter.parts) {
+    const error = failure(results.get(part.open) ?? [], part.start, part.count);
+    if (error !== undefined) {
+      waiter.reject(new TransportError('redis', `publishing failed: ${describe(error)}`, { cause: error }));
+      return;
     }
   }
+  waiter.resolve();
 }
 
 /** The first error among a publish call's commands in a pipeline result. */

@@ -105,3 +105,43 @@ async function readerLink(proxy: TcpProxy, redis: Redis | Cluster): Promise<Prox
   );
   return found as ProxyLink;
 }
+
+describe('a publish whose reply never comes', () => {
+  const server = useRedisServer();
+  let proxy: TcpProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+  const open = useTransports();
+
+  it('fails every call of the batch with a TransportError after publishTimeoutMs, then works again', async () => {
+    proxy = await startTcpProxy(server().port);
+    const prefix = uniquePrefix('publish-timeout');
+    const { transport, redis } = open({ url: proxy.url }, prefix, { publishTimeoutMs: 300 });
+    await transport.publish(messages(TOPIC, 'before', 1));
+    const [link] = proxy.links();
+    link?.freeze();
+    const started = Date.now();
+    // Two calls in one turn share one pipeline, and both time out.
+    const outcomes = await Promise.allSettled([
+      transport.publish(messages(TOPIC, 'lost-a', 3)),
+      transport.publish(messages(TOPIC, 'lost-b', 2)),
+    ]);
+    const elapsed = Date.now() - started;
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      const reason = (outcome as PromiseRejectedResult).reason as Error;
+      expect(reason).toMatchObject({ name: 'TransportError', code: 'TRANSPORT_FAILED' });
+      expect(reason.message).toMatch(
+        /not confirmed within publishTimeoutMs 300.*may or may not have been written/,
+      );
+    }
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(2_000);
+    // The link is cut, the client reconnects, and publishing works again.
+    link?.cut();
+    await waitFor(async () => (await redis.ping().catch(() => '')) === 'PONG', { timeoutMs: 5_000 });
+    await expect(transport.publish(messages(TOPIC, 'after', 1))).resolves.toBeUndefined();
+  });
+});
