@@ -57,9 +57,9 @@ export interface OutboxRelay extends AsyncDisposable {
 }
 
 /**
- * Creates an outbox relay over the Postgres event log. Per partition it reads the next batch below the visibility
- * horizon, publishes it with no transaction open, then advances the partition's checkpoint with a compare-and-set
- * on its lease row (fencing token). Instances with the same name split the key partitions under leases (fair
+ * Creates an outbox relay over the Postgres event log. Each pass reads the next batch of every partition it holds
+ * below the visibility horizon (one statement), publishes them with no transaction open (one call), then advances
+ * the checkpoints with one compare-and-set on their lease rows (fencing tokens). Instances with the same name split the key partitions under leases (fair
  * share, heartbeat renewal, takeover after expiry), so per-key order holds with several processes. It wakes on
  * local commits in this process, on NOTIFY from others, and polls as a safety net. Delivery is at least once:
  * consumers deduplicate by event id (see {@link createInbox}).
