@@ -141,7 +141,10 @@ describe('a publish whose reply never comes', () => {
     expect(elapsed).toBeLessThan(2_000);
     // The link is cut, the client reconnects, and publishing works again.
     link?.cut();
-    await waitFor(async () => (await redis.ping().catch(() => '')) === 'PONG', { timeoutMs: 5_000 });
+    await waitFor(async () => (await redis.ping().catch(() => '')) === 'PONG', {
+      timeoutMs: 5_000,
+      message: 'the client to reconnect',
+    });
     await expect(transport.publish(messages(TOPIC, 'after', 1))).resolves.toBeUndefined();
   });
 });
