@@ -18,7 +18,13 @@ const SAVEPOINT = 'relaybus_append';
 
 /** What one attempt inside a transaction came to. Only `appended` wrote anything. */
 type Outcome =
-  | { readonly kind: 'appended'; readonly result: AppendResult; readonly txId: string }
+  /** `alone`: no older transaction was in flight, so the rows are readable once committed. */
+  | {
+      readonly kind: 'appended';
+      readonly result: AppendResult;
+      readonly txId: string;
+      readonly alone: boolean;
+    }
   /** The expected version does not hold, or some ids exist already: decided after the transaction. */
   | { readonly kind: 'known-or-conflict'; readonly actual: number | undefined }
   /** A transaction that began later appended to the stream already (see `StreamOrderConflictError`). */
@@ -78,7 +84,8 @@ export async function appendInOwnTransaction(
   for (let attempt = 1; ; attempt++) {
     let outcome: Outcome;
     try {
-      outcome = await attemptAppend(client, sql, plan);
+      // No NOTIFY inside: the store sends it after the commit (see `createNotifier`).
+      outcome = await attemptAppend(client, sql, plan, null);
     } catch (error) {
       // Not an error from Postgres: the connection itself failed and must not go back to the pool.
       if (pgCode(error) === undefined) onBroken(error);
@@ -87,7 +94,8 @@ export async function appendInOwnTransaction(
     if (outcome.kind === 'appended') {
       // Committed: from here on nothing may turn the append into a failure.
       onCommitted();
-      if (visibilityWaitMs > 0 && !(await isVisible(client, outcome.txId).catch(() => true))) {
+      const wait = visibilityWaitMs > 0 && !outcome.alone;
+      if (wait && !(await isVisible(client, outcome.txId).catch(() => true))) {
         await awaitVisible(client, outcome.txId, visibilityWaitMs).catch(() => {});
         onCommitted();
       }
@@ -113,6 +121,7 @@ export async function appendInCallerTransaction(
   plan: AppendPlan,
   options: PostgresAppendOptions,
   own: OwnTransactionOptions,
+  channel: string | null,
 ): Promise<AppendResult> {
   try {
     await client.query(`SAVEPOINT ${SAVEPOINT}`);
@@ -131,7 +140,8 @@ export async function appendInCallerTransaction(
   }
   let outcome: Outcome;
   try {
-    outcome = await attemptAppend(client, sql, plan);
+    // NOTIFY in the caller's transaction: it is delivered when (and if) the caller commits.
+    outcome = await attemptAppend(client, sql, plan, channel);
   } catch (error) {
     await rollbackToSavepoint(client).catch(() => {});
     throw error;
@@ -155,6 +165,7 @@ function rollbackToSavepoint(client: ClientBase): Promise<unknown> {
 interface AppendRow extends InsertedRow {
   readonly outcome: 'appended' | 'conflict' | 'reordered';
   readonly actual: string;
+  readonly alone: boolean | null;
 }
 
 /** The expected version as `append_events()` takes it. */
@@ -166,7 +177,12 @@ function expectedCode(expected: ExpectedVersion): number {
 }
 
 /** One try: `append_events()` locks (or creates) the stream row, checks, inserts, and bumps the stream. */
-async function attemptAppend(client: ClientBase, sql: StoreStatements, plan: AppendPlan): Promise<Outcome> {
+async function attemptAppend(
+  client: ClientBase,
+  sql: StoreStatements,
+  plan: AppendPlan,
+  channel: string | null,
+): Promise<Outcome> {
   const { stream, expected, json, partitions, lockKey } = plan;
   try {
     const rows = await run<AppendRow>(client, sql.append, [
@@ -176,13 +192,14 @@ async function attemptAppend(client: ClientBase, sql: StoreStatements, plan: App
       partitions,
       STREAM_LOCK_CLASS,
       lockKey,
+      channel,
     ]);
     const first = rows[0];
     if (first === undefined) throw new Error(`append to "${stream}" returned no rows`);
     // Checked under the row lock: every earlier writer of this stream has committed.
     if (first.outcome === 'reordered') return { kind: 'reordered', actual: Number(first.actual) };
     if (first.outcome === 'conflict') return { kind: 'known-or-conflict', actual: Number(first.actual) };
-    return appended(plan, rows);
+    return appended(plan, rows, first.alone === true);
   } catch (error) {
     const code = pgCode(error);
     // 23505 on the event id: some ids are stored already (an idempotent retry, or a conflict).
@@ -256,8 +273,8 @@ async function readVersion(client: ClientBase, sql: StoreStatements, stream: str
   return row === undefined ? 0 : Number(row.version);
 }
 
-function appended(plan: AppendPlan, rows: ReadonlyArray<InsertedRow>): Outcome {
-  return { kind: 'appended', result: resultOf(plan, rows), txId: rows[0]?.tx_id ?? '0' };
+function appended(plan: AppendPlan, rows: ReadonlyArray<InsertedRow>, alone: boolean): Outcome {
+  return { kind: 'appended', result: resultOf(plan, rows), txId: rows[0]?.tx_id ?? '0', alone };
 }
 
 function resultOf(plan: AppendPlan, rows: ReadonlyArray<InsertedRow>): AppendResult {

@@ -187,7 +187,7 @@ async function migrateLocked(
 
   const [meta] = await run<{ partitions: number; epoch: number; restored: boolean }>(
     client,
-    storeStatements(t, undefined).meta,
+    storeStatements(t).meta,
   );
   if (meta === undefined) throw new SchemaVersionError(schema, 0, SCHEMA_VERSION);
   if (wanted !== undefined && wanted !== meta.partitions) {

@@ -68,7 +68,8 @@ export interface PostgresEventStoreOptions {
    */
   listen?: boolean;
   /**
-   * Send a NOTIFY in each append's transaction (delivered at commit) to wake listeners in other processes.
+   * Send a NOTIFY to wake listeners in other processes: after the commit for the store's own appends (at most
+   * one in flight, shared by every commit meanwhile), inside the caller's transaction for appends with `client`.
    * @defaultValue true
    */
   notify?: boolean;

@@ -7,6 +7,7 @@ import { RestoredLogError, SchemaVersionError } from './errors';
 import { notifyChannel, tablesOf } from './identifiers';
 import { signalLocalCommit } from './local-commits';
 import { SCHEMA_VERSION } from './migrations';
+import { createNotifier } from './notifier';
 import type { PostgresAppendOptions, PostgresEventStoreOptions } from './options';
 import { resolveStoreOptions } from './options';
 import { parsePosition } from './positions';
@@ -86,7 +87,8 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   const config = resolveStoreOptions(options);
   const { pool, schema } = config;
   const channel = notifyChannel(schema);
-  const sql = storeStatements(tablesOf(schema), config.notify ? channel : undefined);
+  const sql = storeStatements(tablesOf(schema));
+  const notifier = config.notify ? createNotifier(pool, channel, config.logger) : undefined;
   let schemaInfo: Promise<SchemaInfo> | undefined;
 
   /** The schema check runs once; a failed check runs again next time (the user may have migrated meanwhile). */
@@ -113,6 +115,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   const onCommitted = (): void => {
     wakeups.hint();
     signalLocalCommit(schema);
+    notifier?.committed();
   };
 
   const store: PostgresEventStore = {
@@ -123,10 +126,14 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       const { partitions } = await ready();
       const plan = planAppend(schema, stream, events, appendOptions.expectedVersion ?? 'any', partitions);
       if (appendOptions.client !== undefined) {
-        return appendInCallerTransaction(appendOptions.client, sql, plan, appendOptions, {
-          visibilityWaitMs: config.visibilityWaitMs,
-          onCommitted,
-        });
+        return appendInCallerTransaction(
+          appendOptions.client,
+          sql,
+          plan,
+          appendOptions,
+          { visibilityWaitMs: config.visibilityWaitMs, onCommitted },
+          config.notify ? channel : null,
+        );
       }
       const client = await pool.connect();
       let broken: Error | undefined;
@@ -171,12 +178,13 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       return wakeups.wait(from, signal);
     },
 
-    close() {
-      return wakeups.close();
+    async close() {
+      await notifier?.close();
+      await wakeups.close();
     },
 
     [Symbol.asyncDispose]() {
-      return wakeups.close();
+      return store.close();
     },
   };
   return store;

@@ -49,7 +49,7 @@ describe('the polling queries use an index range scan', () => {
     const { rows } = await db.pool.query<{ tx_id: string; id: string }>(
       `SELECT tx_id::text, id::text FROM "${schema}".events ORDER BY epoch, tx_id, id LIMIT 1`,
     );
-    const { page: statements } = storeStatements(tablesOf(schema), undefined);
+    const { page: statements } = storeStatements(tablesOf(schema));
     const after = [1, rows[0]?.tx_id, rows[0]?.id, 100];
 
     const page = await planOf(statements['current:all'].text, after);

@@ -27,6 +27,29 @@ describe('waitForEvents across processes', () => {
     await within(waiting, 2_000, 'a wait woken by NOTIFY');
   });
 
+  it("wakes on NOTIFY from an append in the caller's transaction once the caller commits", async () => {
+    const schema = await db.newSchema();
+    const reader = db.track(postgresEventStore({ pool: db.pool, schema, pollIntervalMs: 60_000 }));
+    const writer = db.track(postgresEventStore({ pool: db.pool, schema }));
+    const waiting = reader.waitForEvents(undefined);
+    let woken = false;
+    void waiting.then(() => {
+      woken = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await writer.append('s', [envelope('t', 'a')], { client });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(woken, 'nothing is visible before the commit').toBe(false);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await within(waiting, 2_000, 'a wait woken by the NOTIFY sent at COMMIT');
+  });
+
   it('falls back to polling when LISTEN is off or its connection is lost', async () => {
     const schema = await db.newSchema();
     const writer = db.track(postgresEventStore({ pool: db.pool, schema, notify: false }));

@@ -79,7 +79,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { pool, schema, name, leaseMs, logger } = config;
   const tables = tablesOf(schema);
   const sql = relayStatements(tables);
-  const storeSql = storeStatements(tables, undefined);
+  const storeSql = storeStatements(tables);
   const owner = `${uuidv7()}`;
   const owned = new Map<number, Lease>();
   const leaseContext: LeaseContext = { pool, sql, relay: name, owner, leaseMs };

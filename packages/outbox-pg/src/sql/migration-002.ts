@@ -9,7 +9,8 @@ import type { Tables } from '../identifiers';
  * inserts the events, bumps the stream row, and notifies `channel` when it is not null. It returns one row per
  * event with `outcome = 'appended'`, or a single row with `outcome` `'conflict'` (the expected version does not
  * hold; `actual` is the stream's version) or `'reordered'` (see `StreamOrderConflictError`), having written
- * nothing. `expected` is `-1` for any, `-2` for no stream, `-3` for an existing stream, else the exact version.
+ * nothing. `alone` on appended rows says no older transaction was in flight once the rows were written: then they
+ * are readable in the global feed as soon as the append commits, and the store skips its visibility check. `expected` is `-1` for any, `-2` for no stream, `-3` for an existing stream, else the exact version.
  * A duplicate event id raises `unique_violation` on `events_event_id_key`, as the insert did before.
  *
  * @example
@@ -33,13 +34,16 @@ export function migration002(t: Tables): string[] {
         FROM input i ORDER BY i.ord
         RETURNING events.epoch, events.tx_id, events.id, events.stream_version
       )
-      SELECT 'appended'::text, ${base}, n.epoch, n.tx_id::text, n.id::text, n.stream_version::text
+      SELECT 'appended'::text, ${base}, n.epoch, n.tx_id::text, n.id::text, n.stream_version::text,
+        pg_snapshot_xmin(pg_current_snapshot()) = pg_current_xact_id()
       FROM inserted n ORDER BY n.stream_version;`;
   return [
     `CREATE FUNCTION ${t.appendEvents}(
       p_stream text, p_expected bigint, p_envelopes jsonb, p_partitions integer[],
       p_lock_class integer, p_lock_key integer, p_channel text
-    ) RETURNS TABLE (outcome text, actual bigint, epoch integer, tx_id text, id text, stream_version text)
+    ) RETURNS TABLE (
+      outcome text, actual bigint, epoch integer, tx_id text, id text, stream_version text, alone boolean
+    )
     LANGUAGE plpgsql VOLATILE
     AS $fn$
     #variable_conflict use_column
@@ -58,11 +62,11 @@ export function migration002(t: Tables): string[] {
           FROM ${t.streams} s WHERE s.stream = p_stream FOR UPDATE OF s;
         IF FOUND THEN
           IF NOT v_in_order THEN
-            RETURN QUERY SELECT 'reordered'::text, v_version, NULL::integer, NULL::text, NULL::text, NULL::text;
+            RETURN QUERY SELECT 'reordered'::text, v_version, NULL::integer, NULL::text, NULL::text, NULL::text, NULL::boolean;
             RETURN;
           END IF;
           IF NOT ${holds('v_version')} THEN
-            RETURN QUERY SELECT 'conflict'::text, v_version, NULL::integer, NULL::text, NULL::text, NULL::text;
+            RETURN QUERY SELECT 'conflict'::text, v_version, NULL::integer, NULL::text, NULL::text, NULL::text, NULL::boolean;
             RETURN;
           END IF;
           UPDATE ${t.streams} SET version = v_version + v_count, last_epoch = v_epoch,
@@ -73,7 +77,7 @@ export function migration002(t: Tables): string[] {
           RETURN;
         END IF;
         IF NOT ${holds('0')} THEN
-          RETURN QUERY SELECT 'conflict'::text, 0::bigint, NULL::integer, NULL::text, NULL::text, NULL::text;
+          RETURN QUERY SELECT 'conflict'::text, 0::bigint, NULL::integer, NULL::text, NULL::text, NULL::text, NULL::boolean;
           RETURN;
         END IF;
         INSERT INTO ${t.streams} (stream, version, last_epoch, last_tx_id)

@@ -9,7 +9,7 @@ import type { Statement } from './query';
  *
  * @example
  * ```ts
- * const sql = storeStatements(tablesOf('relaybus'), 'relaybus_relaybus');
+ * const sql = storeStatements(tablesOf('relaybus'));
  * ```
  */
 export interface StoreStatements {
@@ -18,8 +18,8 @@ export interface StoreStatements {
   /** `[]` → `{ partitions, epoch, restored }`. */
   readonly meta: Statement;
   /**
-   * `[stream, expected code, envelopes json, partitions, lock class, lock key]` → the rows of `append_events()`
-   * (see migration 2): the whole append in one statement.
+   * `[stream, expected code, envelopes json, partitions, lock class, lock key, channel or null]` → the rows of
+   * `append_events()` (see migration 2): the whole append in one statement, notifying `channel` in its transaction.
    */
   readonly append: Statement;
   /** `[event ids]` → stored rows of those ids. */
@@ -35,19 +35,16 @@ export interface StoreStatements {
 }
 
 /**
- * Builds the {@link StoreStatements} of a schema. With `channel`, appends NOTIFY it in their transaction.
+ * Builds the {@link StoreStatements} of a schema.
  *
  * @example
  * ```ts
- * const sql = storeStatements(tables, notify ? notifyChannel(schema) : undefined);
+ * const sql = storeStatements(tablesOf('relaybus'));
  * ```
  */
-export function storeStatements(t: Tables, channel: string | undefined): StoreStatements {
+export function storeStatements(t: Tables): StoreStatements {
   const read = `SELECT on ${t.events}`;
   const write = `SELECT, INSERT on ${t.events}; SELECT, INSERT, UPDATE on ${t.streams}; SELECT on ${t.meta}`;
-  // The channel passed validation as an identifier (lowercase letters, digits, underscores): safe as a literal.
-  const notify = channel === undefined ? 'NULL' : `'${channel}'`;
-
   return {
     schemaVersion: {
       label: 'check the schema version',
@@ -66,7 +63,7 @@ export function storeStatements(t: Tables, channel: string | undefined): StoreSt
     append: {
       label: 'append',
       privilege: `EXECUTE on ${t.appendEvents}; ${write}`,
-      text: `SELECT * FROM ${t.appendEvents}($1, $2::bigint, $3::jsonb, $4::integer[], $5::integer, $6::integer, ${notify}::text)`,
+      text: `SELECT * FROM ${t.appendEvents}($1, $2::bigint, $3::jsonb, $4::integer[], $5::integer, $6::integer, $7::text)`,
     },
     findEvents: {
       label: 'append: look up event ids',
