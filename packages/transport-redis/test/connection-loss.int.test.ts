@@ -11,7 +11,11 @@ const GROUP = 'billing';
 const PARTITIONS = 2;
 const VISIBILITY_TIMEOUT_MS = 1_000;
 
-describe('a connection lost while a read reply is on its way', () => {
+/**
+ * A Redis server of the suite's own with a reply-losing proxy in front (`startProxy()`); the transports `open`
+ * makes are closed before the proxy.
+ */
+function useProxiedRedis() {
   const server = useRedisServer();
   let proxy: TcpProxy | undefined;
   // Registered before useTransports, so it runs after the transports behind the proxy are closed.
@@ -20,9 +24,21 @@ describe('a connection lost while a read reply is on its way', () => {
     proxy = undefined;
   });
   const open = useTransports();
+  return {
+    server,
+    open,
+    async startProxy(): Promise<TcpProxy> {
+      proxy = await startTcpProxy(server().port);
+      return proxy;
+    },
+  };
+}
+
+describe('a connection lost while a read reply is on its way', () => {
+  const { server, open, startProxy } = useProxiedRedis();
 
   it('still delivers the entries Redis handed to the lost read, to the same live consumer', async () => {
-    proxy = await startTcpProxy(server().port);
+    const proxy = await startProxy();
     {
       const prefix = uniquePrefix('lost-reply');
       const options = { partitions: PARTITIONS };
@@ -107,16 +123,10 @@ async function readerLink(proxy: TcpProxy, redis: Redis | Cluster): Promise<Prox
 }
 
 describe('a publish whose reply never comes', () => {
-  const server = useRedisServer();
-  let proxy: TcpProxy | undefined;
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-  });
-  const open = useTransports();
+  const { open, startProxy } = useProxiedRedis();
 
   it('fails every call of the batch with a TransportError after publishTimeoutMs, then works again', async () => {
-    proxy = await startTcpProxy(server().port);
+    const proxy = await startProxy();
     const prefix = uniquePrefix('publish-timeout');
     const { transport, redis } = open({ url: proxy.url }, prefix, { publishTimeoutMs: 300 });
     await transport.publish(messages(TOPIC, 'before', 1));

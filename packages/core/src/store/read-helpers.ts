@@ -27,13 +27,7 @@ export async function* readAllPages(
 ): AsyncGenerator<StoredEvent> {
   const limit = batchSizeOf('readAll', options.batchSize);
   const read = (from: string | undefined): Promise<EventPage> =>
-    readAhead(
-      store.readPage({
-        limit,
-        ...(from === undefined ? {} : { from }),
-        ...(options.types === undefined ? {} : { types: options.types }),
-      }),
-    );
+    readPageAhead(store, limit, options.types, from);
   let from = options.from;
   options.signal?.throwIfAborted();
   // The next page is read while the caller works through this one.
@@ -49,6 +43,22 @@ export async function* readAllPages(
     }
     yield* page.events;
   }
+}
+
+/** Starts reading the page after `from` ahead of need (see {@link readAhead}). */
+export function readPageAhead(
+  store: Pick<EventStore, 'readPage'>,
+  limit: number,
+  types: ReadonlyArray<string> | undefined,
+  from: string | undefined,
+): Promise<EventPage> {
+  return readAhead(
+    store.readPage({
+      limit,
+      ...(from === undefined ? {} : { from }),
+      ...(types === undefined ? {} : { types }),
+    }),
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../errors';
 import type { EventPage, EventStore, StoredEvent } from './event-store';
-import { batchSizeOf, readAhead } from './read-helpers';
+import { batchSizeOf, readPageAhead } from './read-helpers';
 
 /**
  * Progress of a replay, reported through `onProgress` and returned at the end.
@@ -88,13 +88,7 @@ export async function replay(store: EventStore, options: ReplayOptions): Promise
   };
   if (to === undefined) return finish();
   const read = (from: string | undefined): Promise<EventPage> =>
-    readAhead(
-      store.readPage({
-        limit,
-        ...(from === undefined ? {} : { from }),
-        ...(options.types === undefined ? {} : { types: options.types }),
-      }),
-    );
+    readPageAhead(store, limit, options.types, from);
   // The next page is read while this one is handled, so the store's round trip overlaps the handler's work.
   let pending: Promise<EventPage> | undefined =
     position === undefined || position < to ? read(position) : undefined;
