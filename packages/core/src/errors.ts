@@ -27,7 +27,11 @@ export type RelaybusErrorCode =
   | 'STREAM_NOT_FOUND'
   | 'INVALID_POSITION'
   | 'CHECKPOINT_CONFLICT'
-  | 'PROJECTION_FAILED';
+  | 'PROJECTION_FAILED'
+  /** A store's storage is at another schema version than the package expects (run its migrations). */
+  | 'SCHEMA_VERSION'
+  /** The backing server refused an operation for lack of a privilege. */
+  | 'PERMISSION_DENIED';
 
 /**
  * Options shared by every relaybus error.

@@ -1,9 +1,5 @@
-import type { ExpectedVersion, RelaybusErrorCode, RelaybusErrorOptions } from '@relaybus/core';
+import type { ExpectedVersion, RelaybusErrorOptions } from '@relaybus/core';
 import { InvalidOptionError, RelaybusError, VersionConflictError } from '@relaybus/core';
-
-// Core's code union has no storage-specific codes yet; these are the closest fits (see the package README).
-const SCHEMA_VERSION_CODE: RelaybusErrorCode = 'INVALID_OPTION';
-const PERMISSION_DENIED_CODE: RelaybusErrorCode = 'INVALID_OPTION';
 
 /**
  * The relaybus tables of a schema are at another version than this package expects: not migrated yet, behind,
@@ -30,7 +26,7 @@ export class SchemaVersionError extends RelaybusError {
     packageVersion: number,
     options: RelaybusErrorOptions = {},
   ) {
-    super(SCHEMA_VERSION_CODE, schemaVersionMessage(schema, databaseVersion, packageVersion), options);
+    super('SCHEMA_VERSION', schemaVersionMessage(schema, databaseVersion, packageVersion), options);
     this.name = 'SchemaVersionError';
     this.schema = schema;
     this.databaseVersion = databaseVersion;
@@ -63,7 +59,7 @@ export class RestoredLogError extends RelaybusError {
 
   constructor(schema: string) {
     super(
-      SCHEMA_VERSION_CODE,
+      'SCHEMA_VERSION',
       `The event log in schema "${schema}" holds transaction ids ahead of this cluster's, so it was restored from another cluster (pg_dump/pg_restore or logical replication). Run migrate(pool, { schema: '${schema}' }) once before any append: it starts a new position epoch so new events sort after the restored ones.`,
     );
     this.name = 'RestoredLogError';
@@ -133,7 +129,7 @@ export class PermissionDeniedError extends RelaybusError {
   constructor(statement: string, privilege: string, cause: unknown) {
     const detail = cause instanceof Error ? ` (Postgres: ${cause.message})` : '';
     super(
-      PERMISSION_DENIED_CODE,
+      'PERMISSION_DENIED',
       `Permission denied for "${statement}": the database role needs ${privilege}${detail}. Grant it to the role the pool connects as, or run this with a role that has it.`,
       { cause },
     );

@@ -73,7 +73,12 @@ describe('migrate()', () => {
     const older = db.track(postgresEventStore({ pool: db.pool, schema }));
     const error = await older.append('task-1', [envelope('t', 'b')]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SchemaVersionError);
-    expect(error).toMatchObject({ schema, databaseVersion: 1, packageVersion: SCHEMA_VERSION });
+    expect(error).toMatchObject({
+      code: 'SCHEMA_VERSION',
+      schema,
+      databaseVersion: 1,
+      packageVersion: SCHEMA_VERSION,
+    });
     expect((error as Error).message).toMatch(/Run migrate\(pool, \{ schema: '.+' \}\)/);
     expect(await migrate(db.pool, { schema })).toMatchObject({ fromVersion: 1, applied: [2] });
     const upgraded = db.track(postgresEventStore({ pool: db.pool, schema }));

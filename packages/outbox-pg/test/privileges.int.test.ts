@@ -34,6 +34,7 @@ describe('missing privileges', () => {
     const error = await store.append('task-1', [envelope('t', 'a')]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermissionDeniedError);
     expect(error).toMatchObject({
+      code: 'PERMISSION_DENIED',
       statement: 'append',
       privilege: `EXECUTE on "${schema}"."append_events"; SELECT, INSERT on "${schema}"."events"; SELECT, INSERT, UPDATE on "${schema}"."streams"; SELECT on "${schema}"."meta"`,
       cause: expect.objectContaining({ code: '42501' }),
