@@ -7,7 +7,7 @@ import {
   type ValidationIssue,
 } from '../errors';
 import type { Envelope, EnvelopeOptions } from './envelope';
-import { uuidv7 } from './uuid';
+import { uuidv7At } from './uuid';
 
 /**
  * Functions that turn the payload of an older schema version into the next one: `upcast[n]` reads version `n`
@@ -197,13 +197,14 @@ export function buildEnvelope<TType extends string, TData>(
   defaultSource: string,
 ): Envelope<TType, TData> {
   const time = options.time;
+  const now = Date.now();
   const envelope: {
     -readonly [K in keyof Envelope<TType, TData>]: Envelope<TType, TData>[K];
   } = {
-    id: options.id ?? uuidv7(),
+    id: options.id ?? uuidv7At(now),
     type,
     version,
-    time: time === undefined ? nowIso() : typeof time === 'string' ? time : time.toISOString(),
+    time: time === undefined ? isoAt(now) : typeof time === 'string' ? time : time.toISOString(),
     source: options.source ?? defaultSource,
     metadata: options.metadata ?? {},
     data,
@@ -220,9 +221,8 @@ export function buildEnvelope<TType extends string, TData>(
 let isoMs = -1;
 let isoText = '';
 
-/** The current time as ISO 8601, formatted at most once per millisecond (formatting costs more than an event). */
-function nowIso(): string {
-  const ms = Date.now();
+/** A clock reading as ISO 8601, formatted at most once per millisecond (formatting costs more than an event). */
+function isoAt(ms: number): string {
   if (ms !== isoMs) {
     isoMs = ms;
     isoText = new Date(ms).toISOString();

@@ -20,7 +20,11 @@ let timePrefix = '';
  * ```
  */
 export function uuidv7(): string {
-  const now = Date.now();
+  return uuidv7At(Date.now());
+}
+
+/** {@link uuidv7} for a clock reading the caller already has (one `Date.now()` per envelope, not two). */
+export function uuidv7At(now: number): string {
   if (now > lastMs) {
     lastMs = now;
     sequence = 0;
