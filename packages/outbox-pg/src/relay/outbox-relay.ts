@@ -146,10 +146,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function pass(): Promise<{ progressed: boolean; retryAt: number }> {
     const leases = [...owned.values()];
     const plain = leases.filter((lease) => isBatchable(context, lease));
+    const batched = new Set(plain);
     let progressed = (await stepPartitions(context, plain, owned)) === 'progress';
     for (const lease of leases) {
       if (stopping) break;
-      if (plain.includes(lease) || owned.get(lease.partition) !== lease) continue;
+      if (batched.has(lease) || owned.get(lease.partition) !== lease) continue;
       if ((await stepPartition(context, lease, owned)) === 'progress') progressed = true;
     }
     const now = Date.now();
