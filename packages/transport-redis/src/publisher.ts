@@ -47,8 +47,11 @@ function prepare(messages: ReadonlyArray<TransportMessage>, maxPayloadBytes: num
     if (bodyText === undefined) {
       throw new InvalidOptionError(WHERE, `messages[${i}].body`, 'must be JSON-serialisable');
     }
-    const size = Buffer.byteLength(bodyText);
-    if (size > maxPayloadBytes) throw new PayloadTooLargeError(id, i, size, maxPayloadBytes);
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: short bodies need no byte count.
+    if (bodyText.length * 3 > maxPayloadBytes) {
+      const size = Buffer.byteLength(bodyText);
+      if (size > maxPayloadBytes) throw new PayloadTooLargeError(id, i, size, maxPayloadBytes);
+    }
     prepared.push({ id, topic, key, bodyText, delayMs: delayMs ?? 0 });
   }
   return prepared;
@@ -104,27 +107,44 @@ export class Publisher {
   }
 
   #enqueue(prepared: ReadonlyArray<Prepared>, resolve: () => void, reject: (error: unknown) => void): void {
-    const cluster = isCluster(this.#redis);
     const now = Date.now();
-    const parts = new Map<OpenPipeline, { open: OpenPipeline; start: number; count: number }>();
-    for (const message of prepared) {
-      const slot = cluster ? message.topic : '';
-      let open = this.#open.get(slot);
-      if (open === undefined) {
-        open = { pipeline: this.#redis.pipeline(), size: 0 };
-        this.#open.set(slot, open);
+    let parts: Waiter['parts'];
+    if (isCluster(this.#redis)) {
+      // One pipeline per topic: its keys share the topic's hash tag.
+      const byPipeline = new Map<OpenPipeline, { open: OpenPipeline; start: number; count: number }>();
+      for (const message of prepared) {
+        const open = this.#pipelineFor(message.topic);
+        const part = byPipeline.get(open) ?? { open, start: open.size, count: 0 };
+        byPipeline.set(open, part);
+        this.#append(open, message, now);
+        part.count++;
       }
-      const part = parts.get(open) ?? { open, start: open.size, count: 0 };
-      parts.set(open, part);
-      this.#add(open.pipeline, message, this.#registry.cached(message.topic) ?? 1, now);
-      open.size++;
-      part.count++;
+      parts = [...byPipeline.values()];
+    } else {
+      const open = this.#pipelineFor('');
+      const start = open.size;
+      for (const message of prepared) this.#append(open, message, now);
+      parts = [{ open, start, count: prepared.length }];
     }
-    this.#waiting.push({ parts: [...parts.values()], resolve, reject });
+    this.#waiting.push({ parts, resolve, reject });
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => this.#flush());
     }
+  }
+
+  #pipelineFor(slot: string): OpenPipeline {
+    let open = this.#open.get(slot);
+    if (open === undefined) {
+      open = { pipeline: this.#redis.pipeline(), size: 0 };
+      this.#open.set(slot, open);
+    }
+    return open;
+  }
+
+  #append(open: OpenPipeline, message: Prepared, now: number): void {
+    this.#add(open.pipeline, message, this.#registry.cached(message.topic) ?? 1, now);
+    open.size++;
   }
 
   #flush(): void {

@@ -54,6 +54,11 @@ describe('bad input', () => {
     expect(error).toBeInstanceOf(PayloadTooLargeError);
     expect(error).toMatchObject({ code: 'TRANSPORT_FAILED', messageId: 'big', maxBytes: 100 });
     expect(await keysUnder(keyPrefix)).toEqual([]);
+    // The limit is in UTF-8 bytes: 61 characters of JSON, 111 bytes.
+    const wide = { id: 'wide', topic: TOPIC, body: { text: 'é'.repeat(50) } };
+    await expect(transport.publish([wide])).rejects.toMatchObject({ messageId: 'wide', sizeBytes: 111 });
+    const fits = { id: 'fits', topic: TOPIC, body: { text: 'é'.repeat(40) } };
+    await expect(transport.publish([fits])).resolves.toBeUndefined();
   });
 
   it('dead-letters stream entries it cannot decode, with the reason, and keeps consuming', async () => {
