@@ -149,7 +149,7 @@ export interface RedisTransportOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Every default of the Redis transport, in one place. */
+/** Every default of the Redis transport, in one place (subscribe options take the contract's, from core). */
 export const DEFAULTS = {
   prefix: 'relaybus',
   partitions: 8,
@@ -163,8 +163,6 @@ export const DEFAULTS = {
   maxPayloadBytes: 1_048_576,
   connectTimeoutMs: 5_000,
   publishTimeoutMs: 10_000,
-  concurrency: 1,
-  visibilityTimeoutMs: 30_000,
   closeTimeoutMs: 10_000,
 } as const;
 
