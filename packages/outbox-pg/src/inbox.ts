@@ -3,6 +3,7 @@ import type { ClientBase, Pool } from 'pg';
 import { checkIdentifier, tablesOf } from './identifiers';
 import { DEFAULTS } from './options';
 import { run } from './sql/query';
+import { inTransaction } from './sql/transaction';
 
 /**
  * Options of {@link createInbox}.
@@ -124,24 +125,8 @@ export function createInbox(options: InboxOptions): Inbox {
 
   return {
     handleOnce,
-    async handle(consumer, event, fn) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        try {
-          const outcome = await handleOnce(client, consumer, event.id, fn);
-          await client.query('COMMIT');
-          return outcome;
-        } catch (error) {
-          await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-            broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-          });
-          throw error;
-        }
-      } finally {
-        client.release(broken);
-      }
+    handle(consumer, event, fn) {
+      return inTransaction(pool, (client) => handleOnce(client, consumer, event.id, fn));
     },
     async prune({ olderThanMs, batchSize = 1_000 }) {
       if (!Number.isInteger(olderThanMs) || olderThanMs < 0) {

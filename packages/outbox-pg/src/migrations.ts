@@ -9,6 +9,7 @@ import { migration001 } from './sql/migration-001';
 import { migration002 } from './sql/migration-002';
 import { run } from './sql/query';
 import { storeStatements } from './sql/store-statements';
+import { inTransaction } from './sql/transaction';
 
 /** One versioned step. Released steps never change; later releases append steps. */
 interface MigrationStep {
@@ -96,23 +97,7 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   const schema = checkIdentifier(where, 'schema', options.schema ?? DEFAULTS.schema);
   const wanted = options.partitions === undefined ? undefined : checkPartitions(where, options.partitions);
   const tables = tablesOf(schema);
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    try {
-      const result = await migrateLocked(client, schema, tables, wanted);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw error;
-    }
-  } finally {
-    client.release(broken);
-  }
+  return inTransaction(pool, (client) => migrateLocked(client, schema, tables, wanted));
 }
 
 async function migrateLocked(
