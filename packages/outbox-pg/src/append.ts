@@ -18,13 +18,7 @@ const SAVEPOINT = 'relaybus_append';
 
 /** What one attempt inside a transaction came to. Only `appended` wrote anything. */
 type Outcome =
-  /** `alone`: no older transaction was in flight, so the rows are readable once committed. */
-  | {
-      readonly kind: 'appended';
-      readonly result: AppendResult;
-      readonly txId: string;
-      readonly alone: boolean;
-    }
+  | ({ readonly kind: 'appended' } & Committed)
   /** The expected version does not hold, or some ids exist already: decided after the transaction. */
   | { readonly kind: 'known-or-conflict'; readonly actual: number | undefined }
   /** A transaction that began later appended to the stream already (see `StreamOrderConflictError`). */
@@ -32,41 +26,13 @@ type Outcome =
   /** Serialization failure or deadlock: run the transaction again. */
   | { readonly kind: 'retry'; readonly error: unknown };
 
-/** How the store runs an append in its own transaction. */
-export interface OwnTransactionOptions {
-  /** How long to wait after COMMIT for the events to become readable in the global feed (0: no wait). */
-  readonly visibilityWaitMs: number;
-  /** Told when the connection could not even roll back, so it is not reused. */
-  readonly onBroken?: (error: unknown) => void;
-  /**
-   * Told right after the commit, and again once the events are readable if that took a wait: the relay's
-   * in-process wake-up.
-   */
-  readonly onCommitted?: () => void;
-}
-
-/**
- * Whether the rows `txId` wrote are readable in the global feed yet (reads stop below the oldest transaction in
- * flight). `txId` comes from Postgres as decimal text.
- */
-async function isVisible(client: ClientBase, txId: string): Promise<boolean> {
-  const { rows } = await client.query<{ visible: boolean }>(
-    'SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS visible',
-    [txId],
-  );
-  return rows[0]?.visible === true;
-}
-
-/**
- * Waits until every transaction older than `txId` has ended, so reads of the global feed (which stop below the
- * oldest transaction in flight) include the rows `txId` wrote; gives up after `timeoutMs`.
- */
-async function awaitVisible(client: ClientBase, txId: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let pauseMs = 1; ; pauseMs = Math.min(pauseMs * 2, 50)) {
-    await sleep(Math.max(0, Math.min(pauseMs, deadline - Date.now())));
-    if ((await isVisible(client, txId)) || Date.now() >= deadline) return;
-  }
+/** An append the store committed in a transaction of its own. */
+export interface Committed {
+  readonly result: AppendResult;
+  /** The writing transaction, as decimal text. */
+  readonly txId: string;
+  /** No older transaction was in flight: the rows are readable in the global feed already. */
+  readonly alone: boolean;
 }
 
 /**
@@ -78,9 +44,8 @@ export async function appendInOwnTransaction(
   client: ClientBase,
   sql: StoreStatements,
   plan: AppendPlan,
-  options: OwnTransactionOptions,
-): Promise<AppendResult> {
-  const { visibilityWaitMs, onBroken = () => {}, onCommitted = () => {} } = options;
+  onBroken: (error: unknown) => void = () => {},
+): Promise<Committed> {
   for (let attempt = 1; ; attempt++) {
     let outcome: Outcome;
     try {
@@ -91,17 +56,12 @@ export async function appendInOwnTransaction(
       if (pgCode(error) === undefined) onBroken(error);
       throw error;
     }
-    if (outcome.kind === 'appended') {
-      // Committed: from here on nothing may turn the append into a failure.
-      onCommitted();
-      const wait = visibilityWaitMs > 0 && !outcome.alone;
-      if (wait && !(await isVisible(client, outcome.txId).catch(() => true))) {
-        await awaitVisible(client, outcome.txId, visibilityWaitMs).catch(() => {});
-        onCommitted();
-      }
-      return outcome.result;
+    // Committed: from here on nothing may turn the append into a failure.
+    if (outcome.kind === 'appended') return outcome;
+    if (outcome.kind === 'known-or-conflict') {
+      // Nothing new was written: an idempotent retry is readable already.
+      return { result: await settleKnown(client, sql, plan, outcome.actual), txId: '0', alone: true };
     }
-    if (outcome.kind === 'known-or-conflict') return settleKnown(client, sql, plan, outcome.actual);
     if (attempt >= MAX_ATTEMPTS) {
       if (outcome.kind === 'retry') throw outcome.error;
       throw new StreamOrderConflictError(plan.stream, plan.expected, outcome.actual);
@@ -120,8 +80,8 @@ export async function appendInCallerTransaction(
   sql: StoreStatements,
   plan: AppendPlan,
   options: PostgresAppendOptions,
-  own: OwnTransactionOptions,
   channel: string | null,
+  committed: (append: Committed) => Promise<AppendResult>,
 ): Promise<AppendResult> {
   try {
     await client.query(`SAVEPOINT ${SAVEPOINT}`);
@@ -136,7 +96,7 @@ export async function appendInCallerTransaction(
     if (options.requireTransaction ?? DEFAULTS.requireTransaction) {
       throw new TransactionRequiredError(`postgres store: append(${JSON.stringify(plan.stream)})`);
     }
-    return appendInOwnTransaction(client, sql, plan, own);
+    return committed(await appendInOwnTransaction(client, sql, plan));
   }
   let outcome: Outcome;
   try {

@@ -1,7 +1,7 @@
 import type { AppendResult, Envelope, EventStore, ReadAllOptions } from '@relaybus/core';
 import { InvalidOptionError, readAllPages } from '@relaybus/core';
 import type { Pool } from 'pg';
-import { appendInCallerTransaction, appendInOwnTransaction } from './append';
+import { appendInCallerTransaction, appendInOwnTransaction, type Committed } from './append';
 import { planAppend } from './append-plan';
 import { RestoredLogError, SchemaVersionError } from './errors';
 import { notifyChannel, tablesOf } from './identifiers';
@@ -16,6 +16,7 @@ import { headPosition, readPage, readStream, streamVersion } from './reads';
 import { pgCode, run } from './sql/query';
 import type { StoreStatements } from './sql/store-statements';
 import { storeStatements } from './sql/store-statements';
+import { createVisibilityWatcher } from './visibility';
 import { createWakeups } from './wakeups';
 
 /**
@@ -112,11 +113,25 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     head: async () => headPosition(await reads()),
   });
 
+  const visibility = createVisibilityWatcher(pool, config.logger);
+
   const onCommitted = (): void => {
     wakeups.hint();
     signalLocalCommit(schema);
     notifier?.committed();
   };
+
+  /**
+   * After the store's own commit: wake readers at once, and unless the rows are readable already, wait (with no
+   * connection held) until they are, bounded by `visibilityWaitMs`, then wake readers again.
+   */
+  async function settleCommitted({ result, txId, alone }: Committed): Promise<AppendResult> {
+    onCommitted();
+    if (alone || config.visibilityWaitMs === 0) return result;
+    await visibility.wait(txId, config.visibilityWaitMs);
+    onCommitted();
+    return result;
+  }
 
   const store: PostgresEventStore = {
     name: 'postgres',
@@ -131,24 +146,21 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
           sql,
           plan,
           appendOptions,
-          { visibilityWaitMs: config.visibilityWaitMs, onCommitted },
           config.notify ? channel : null,
+          settleCommitted,
         );
       }
       const client = await pool.connect();
       let broken: Error | undefined;
+      let committed: Committed;
       try {
-        const result = await appendInOwnTransaction(client, sql, plan, {
-          visibilityWaitMs: config.visibilityWaitMs,
-          onBroken: (error) => {
-            broken = error instanceof Error ? error : new Error(String(error));
-          },
-          onCommitted,
+        committed = await appendInOwnTransaction(client, sql, plan, (error) => {
+          broken = error instanceof Error ? error : new Error(String(error));
         });
-        return result;
       } finally {
         client.release(broken);
       }
+      return settleCommitted(committed);
     },
 
     async *readStream(stream, readOptions) {
@@ -179,6 +191,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     },
 
     async close() {
+      visibility.close();
       await notifier?.close();
       await wakeups.close();
     },

@@ -1,10 +1,10 @@
 import type { StoredEvent } from '@relaybus/core';
 import { subscribeToAll } from '@relaybus/core';
-import type pg from 'pg';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { PostgresEventStore } from '../src/index';
 import { postgresEventStore, StreamOrderConflictError } from '../src/index';
-import { useTestDatabase } from './support/database';
+import { testConnection, useTestDatabase } from './support/database';
 import { collect, envelope, labels, readUntil } from './support/events';
 
 const db = useTestDatabase();
@@ -31,6 +31,14 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
 
 describe('global order without gaps', () => {
   it('four transactions committing out of order, one rolled back: readers see exactly the three committed, none skipped', async () => {
@@ -138,6 +146,30 @@ describe('global order without gaps', () => {
       await older.client.query('COMMIT');
       const result = await within(appending, 3_000, 'the append after the older transaction ended');
       expect(await store.headPosition(), 'readable as soon as append returns').toBe(result.lastPosition);
+
+      // Appends waiting for visibility hold no connection: 12 of them fit through a pool of 3.
+      const small = new pg.Pool({ ...testConnection(), max: 3 });
+      const narrow = postgresEventStore({
+        pool: small,
+        schema: store.schema,
+        visibilityWaitMs: 10_000,
+        listen: false,
+      });
+      try {
+        const blocking = await begin();
+        const waiting = Array.from({ length: 12 }, (_, i) =>
+          narrow.append(`w-${i}`, [envelope('t', `w${i}`)]),
+        );
+        await waitUntil(async () => {
+          const versions = await Promise.all(waiting.map((_, i) => store.streamVersion(`w-${i}`)));
+          return versions.every((version) => version === 1);
+        }, 3_000);
+        await blocking.client.query('COMMIT');
+        await within(Promise.all(waiting), 3_000, 'twelve appends released by one commit');
+      } finally {
+        await narrow.close();
+        await small.end();
+      }
 
       const impatient = await openStore({ visibilityWaitMs: 50 });
       const blocker = await begin();
