@@ -11,23 +11,50 @@
  * ```
  */
 export type RelaybusErrorCode =
+  /** A payload or envelope did not match its schema. */
   | 'VALIDATION_FAILED'
+  /** An event type is not in the catalog. */
   | 'UNKNOWN_EVENT'
+  /** An option was missing, malformed or out of range. */
   | 'INVALID_OPTION'
+  /** A topic pattern is malformed, or matches no event of the catalog. */
   | 'INVALID_PATTERN'
+  /** A received message is not a relaybus envelope. */
   | 'INVALID_ENVELOPE'
+  /** A handler threw something that is not an `Error`, or a delivery kept expiring. */
   | 'HANDLER_FAILED'
+  /** A handler ran past its `timeoutMs`. */
   | 'HANDLER_TIMEOUT'
+  /** The bus, transport, store or subscription was closed. */
   | 'CLOSED'
+  /** A rate limit refused the call. */
   | 'RATE_LIMITED'
+  /** A circuit breaker is open. */
   | 'CIRCUIT_OPEN'
+  /** The broker refused or failed a command (the connection itself was up). */
   | 'TRANSPORT_FAILED'
+  /** The broker could not be reached: retry later; subscriptions keep retrying on their own. */
+  | 'TRANSPORT_UNAVAILABLE'
+  /** A message is larger than the transport accepts; retrying cannot help. */
+  | 'PAYLOAD_TOO_LARGE'
+  /** The driver client passed in is of an unsupported version or configuration. */
+  | 'INCOMPATIBLE_CLIENT'
+  /** A handler asked for no retry. */
   | 'NON_RETRYABLE'
+  /** An append's expected version did not hold. */
   | 'VERSION_CONFLICT'
+  /** A stream that has no events was read. */
   | 'STREAM_NOT_FOUND'
+  /** A position does not belong to this store. */
   | 'INVALID_POSITION'
+  /** A checkpoint moved under its writer. */
   | 'CHECKPOINT_CONFLICT'
+  /** A projection handler failed. */
   | 'PROJECTION_FAILED'
+  /** The event store's database refused or failed a statement (the connection itself was up). */
+  | 'STORE_FAILED'
+  /** The event store's database could not be reached: retry later. */
+  | 'STORE_UNAVAILABLE'
   /** A store's storage is at another schema version than the package expects (run its migrations). */
   | 'SCHEMA_VERSION'
   /** The backing server refused an operation for lack of a privilege. */
@@ -46,12 +73,20 @@ export interface RelaybusErrorOptions {
   cause?: unknown;
 }
 
+/** Marks relaybus errors, so that two copies of the package (an ESM and a CJS build, say) recognise each other's. */
+const ERROR_KINDS: unique symbol = Symbol.for('@relaybus/core/error-kinds');
+
 /**
  * Base class of every error relaybus throws or dead-letters. Carries a machine-readable {@link RelaybusErrorCode}.
+ *
+ * `instanceof` works across copies of relaybus loaded side by side (the ESM and the CJS build, or two versions
+ * in one `node_modules`): each error records the names of its classes under a registered symbol, and every
+ * relaybus error class checks them. {@link RelaybusError.is} checks the brand alone, and also narrows on a code.
  *
  * @example
  * ```ts
  * if (error instanceof RelaybusError) log.warn({ code: error.code }, error.message);
+ * if (RelaybusError.is(error, 'VALIDATION_FAILED')) respond(400, error.message);
  * ```
  */
 export class RelaybusError extends Error {
@@ -62,6 +97,49 @@ export class RelaybusError extends Error {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
     this.name = 'RelaybusError';
     this.code = code;
+    const kinds: string[] = [];
+    for (let type: unknown = new.target; type !== Error && typeof type === 'function'; ) {
+      kinds.push(type.name);
+      type = Object.getPrototypeOf(type);
+    }
+    Object.defineProperty(this, ERROR_KINDS, { value: kinds });
+  }
+
+  /**
+   * Whether `value` is a relaybus error (from any copy of the package), optionally with this `code`.
+   *
+   * @example
+   * ```ts
+   * if (RelaybusError.is(error, 'VERSION_CONFLICT')) return reloadAndRetry();
+   * ```
+   */
+  static is(value: unknown, code?: RelaybusErrorCode): value is RelaybusError {
+    if (typeof value !== 'object' || value === null) return false;
+    if (!Array.isArray((value as { [ERROR_KINDS]?: unknown })[ERROR_KINDS])) return false;
+    return code === undefined || (value as { code?: unknown }).code === code;
+  }
+
+  /**
+   * `instanceof` for this class and its subclasses, across copies of the package: true for instances made by this
+   * copy, and for errors of another copy whose classes include one of this name.
+   *
+   * @example
+   * ```ts
+   * esmError instanceof RelaybusError; // also true for an error thrown by the CJS build
+   * ```
+   */
+  static override [Symbol.hasInstance]<T>(
+    this: abstract new (
+      ...args: never
+    ) => T,
+    value: unknown,
+  ): value is T {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` asks about (a subclass too).
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null) return false;
+    const kinds = (value as { [ERROR_KINDS]?: unknown })[ERROR_KINDS];
+    // biome-ignore lint/complexity/noThisInStatic: as above; the name of the class asked about.
+    return Array.isArray(kinds) && kinds.includes(this.name);
   }
 }
 
@@ -260,7 +338,9 @@ export class NonRetryableError extends RelaybusError {
 }
 
 /**
- * A transport could not carry out an operation (connection lost, message too large, server error).
+ * A transport could not carry out an operation: the broker refused or failed a command. Subclasses name the more
+ * specific failures users branch on ({@link TransportUnavailableError}, {@link PayloadTooLargeError}), each with its
+ * own `code`.
  *
  * @example
  * ```ts
@@ -271,10 +351,141 @@ export class TransportError extends RelaybusError {
   /** Name of the transport that failed. */
   readonly transport: string;
 
-  constructor(transport: string, message: string, options: RelaybusErrorOptions = {}) {
-    super('TRANSPORT_FAILED', `${transport}: ${message}`, options);
+  constructor(transport: string, message: string, options: TransportErrorOptions = {}) {
+    super(options.code ?? 'TRANSPORT_FAILED', `${transport}: ${message}`, options);
     this.name = 'TransportError';
     this.transport = transport;
+  }
+}
+
+/**
+ * Options of {@link TransportError}: a cause, and the code of a more specific failure.
+ *
+ * @example
+ * ```ts
+ * new TransportError('amqp', 'the broker refused the credentials', { code: 'TRANSPORT_UNAVAILABLE', cause });
+ * ```
+ */
+export interface TransportErrorOptions extends RelaybusErrorOptions {
+  /**
+   * The failure mode.
+   * @defaultValue 'TRANSPORT_FAILED'
+   */
+  code?: 'TRANSPORT_FAILED' | 'TRANSPORT_UNAVAILABLE' | 'PAYLOAD_TOO_LARGE' | 'INCOMPATIBLE_CLIENT';
+}
+
+/**
+ * The broker could not be reached (or its connection was closed for good). Names the address. Subscriptions made
+ * through the bus keep retrying after it; a `publish` that fails with it can be retried.
+ *
+ * @example
+ * ```ts
+ * try { await bus.publish(TaskCreated, data); } catch (error) {
+ *   if (error instanceof TransportUnavailableError) console.log('broker down at', error.address);
+ * }
+ * ```
+ */
+export class TransportUnavailableError extends TransportError {
+  /** Where the transport connects, such as `127.0.0.1:6379`. */
+  readonly address: string;
+
+  constructor(transport: string, address: string, problem: string, options: RelaybusErrorOptions = {}) {
+    super(transport, `${address} ${problem}`, { ...options, code: 'TRANSPORT_UNAVAILABLE' });
+    this.name = 'TransportUnavailableError';
+    this.address = address;
+  }
+}
+
+/**
+ * A message is larger than the transport accepts. Nothing of the batch was sent; retrying cannot help, so relays
+ * park such an event at once.
+ *
+ * @example
+ * ```ts
+ * try { await transport.publish(batch); } catch (error) {
+ *   if (error instanceof PayloadTooLargeError) console.log(error.messageId, error.sizeBytes, error.maxBytes);
+ * }
+ * ```
+ */
+export class PayloadTooLargeError extends TransportError {
+  /** Id of the first message that is too large. */
+  readonly messageId: string;
+  /** Its serialised size in bytes. */
+  readonly sizeBytes: number;
+  /** The limit in bytes. */
+  readonly maxBytes: number;
+
+  constructor(
+    transport: string,
+    message: { readonly id: string; readonly index: number; readonly sizeBytes: number },
+    maxBytes: number,
+    fix: string,
+  ) {
+    super(
+      transport,
+      `message ${JSON.stringify(message.id)} (messages[${message.index}]) is ${message.sizeBytes} bytes serialised, over the limit of ${maxBytes}; nothing of the batch was sent. Store large payloads elsewhere and publish a reference, or ${fix}.`,
+      { code: 'PAYLOAD_TOO_LARGE' },
+    );
+    this.name = 'PayloadTooLargeError';
+    this.messageId = message.id;
+    this.sizeBytes = message.sizeBytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * The event store's database failed an operation. Names the store and the operation; the driver's error is `cause`.
+ *
+ * @example
+ * ```ts
+ * try { await store.append('task-1', [event]); } catch (error) {
+ *   if (error instanceof StoreError) console.log(error.store, error.operation, error.cause);
+ * }
+ * ```
+ */
+export class StoreError extends RelaybusError {
+  /** Name of the store, such as `postgres`. */
+  readonly store: string;
+  /** What was being done, such as `append` or `readAll`. */
+  readonly operation: string;
+
+  constructor(
+    store: string,
+    operation: string,
+    message: string,
+    options: RelaybusErrorOptions & { code?: 'STORE_FAILED' | 'STORE_UNAVAILABLE' } = {},
+  ) {
+    super(options.code ?? 'STORE_FAILED', `${store} ${operation}: ${message}`, options);
+    this.name = 'StoreError';
+    this.store = store;
+    this.operation = operation;
+  }
+}
+
+/**
+ * The event store's database could not be reached. Names the operation and the address; retry later.
+ *
+ * @example
+ * ```ts
+ * try { await migrate(pool); } catch (error) {
+ *   if (error instanceof StoreUnavailableError) console.log('Postgres down at', error.address);
+ * }
+ * ```
+ */
+export class StoreUnavailableError extends StoreError {
+  /** Where the store connects, such as `127.0.0.1:5432`. */
+  readonly address: string;
+
+  constructor(
+    store: string,
+    operation: string,
+    address: string,
+    problem: string,
+    options: RelaybusErrorOptions = {},
+  ) {
+    super(store, operation, `${address} ${problem}`, { ...options, code: 'STORE_UNAVAILABLE' });
+    this.name = 'StoreUnavailableError';
+    this.address = address;
   }
 }
 
