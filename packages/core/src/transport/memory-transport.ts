@@ -15,9 +15,11 @@ import {
   resolveSubscribeOptions,
 } from './memory/options';
 import { MemorySubscription } from './memory/subscription';
+import { resolveGroupDeclaration } from './subscribe-options';
 import type {
   DeadLetterInput,
   Delivery,
+  GroupDeclaration,
   Transport,
   TransportCapabilities,
   TransportMessage,
@@ -41,6 +43,10 @@ const TOPIC_CACHE_LIMIT = 10_000;
 /**
  * Creates the in-process transport: consumer groups, per-key ordering, delays, visibility timeouts and a
  * dead-letter list, with the same semantics as the Redis transport but nothing survives the process.
+ *
+ * It keeps no history: a message published while no group and no subscriber wants its topic is gone, so a new group
+ * starts empty whatever its `startFrom` says. Declare groups (`declareGroup`) before publishing when a member may
+ * subscribe later.
  *
  * @throws {@link InvalidOptionError} when an option is out of range, naming it.
  * @example
@@ -148,6 +154,17 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
     this.subscriptions.add(subscription);
     subscription.closeOnAbort(options.signal);
     return subscription;
+  }
+
+  /** Creates the group's queue without a member: it keeps what is published from now on (nothing older is kept). */
+  async declareGroup(declaration: GroupDeclaration): Promise<void> {
+    if (this.closed) throw new ClosedError('the memory transport', 'declareGroup');
+    const { group, topics, pattern, match } = resolveGroupDeclaration(
+      'memoryTransport.declareGroup()',
+      declaration,
+    );
+    const queue = this.groups.get(group) ?? this.createGroup(group);
+    if (queue.addFilter({ topics: new Set(topics), pattern, match: match ?? null })) this.targets = new Map();
   }
 
   close(options?: { readonly timeoutMs?: number }): Promise<void> {

@@ -191,6 +191,41 @@ export interface Delivery {
 }
 
 /**
+ * Where a consumer group that does not exist yet starts: `'earliest'` takes every message the transport still
+ * retains for the group's topics, `'latest'` only messages published from then on. A group that exists keeps its
+ * own position whatever a later subscriber asks.
+ *
+ * @example
+ * ```ts
+ * bus.subscribe(TaskCreated, handler, { group: 'search-indexer', startFrom: 'latest' });
+ * ```
+ */
+export type StartFrom = 'earliest' | 'latest';
+
+/**
+ * A consumer group declared ahead of its workers, by {@link Transport.declareGroup}: from then on it keeps every
+ * message of its topics until a member handles it.
+ *
+ * @example
+ * ```ts
+ * await transport.declareGroup({ group: 'mailer', topics: ['user.created'], startFrom: 'latest' });
+ * ```
+ */
+export interface GroupDeclaration {
+  /** The group's name (letters, digits and `._:-`, starting with a letter or digit; at most 128 characters). */
+  readonly group: string;
+  /** Exact topics the group receives. Give `topics`, `pattern`, or both. */
+  readonly topics?: ReadonlyArray<string>;
+  /** An AMQP-style pattern of topics the group receives, matched against topics that exist now or later. */
+  readonly pattern?: string;
+  /**
+   * Where the group starts if this call creates it.
+   * @defaultValue 'earliest'
+   */
+  readonly startFrom?: StartFrom;
+}
+
+/**
  * How to subscribe to a transport.
  *
  * @example
@@ -205,11 +240,18 @@ export interface TransportSubscribeOptions {
   readonly pattern?: string;
   /**
    * Consumer group; without one, the subscriber receives every message published after it subscribed. A group
-   * exists from its first subscribe on and keeps every message of the topics its members subscribed to, published
-   * after that, until a member handles it (also while no member is connected). Each member receives only messages
-   * matching its own `topics` / `pattern`.
+   * exists from its first subscribe (or {@link Transport.declareGroup}) on and keeps every message of the topics its
+   * members subscribed to until a member handles it (also while no member is connected). Each member receives only
+   * messages matching its own `topics` / `pattern`. Letters, digits and `._:-`, starting with a letter or digit, at
+   * most 128 characters: the same rule on every transport.
    */
   readonly group?: string;
+  /**
+   * Where the group starts when this subscribe creates it (see {@link StartFrom}); ignored for a group that exists.
+   * Only for groups: a group-less subscriber always starts at the latest message.
+   * @defaultValue 'earliest'
+   */
+  readonly startFrom?: StartFrom;
   /**
    * Most deliveries handed to this subscriber at once.
    * @defaultValue 1
@@ -257,11 +299,22 @@ export interface Transport {
   readonly capabilities: TransportCapabilities;
   /** Publishes a batch; resolves when every message is accepted (durably, for durable transports). */
   publish(messages: ReadonlyArray<TransportMessage>): Promise<void>;
-  /** Starts consuming; resolves once the subscription is registered (messages published after that are kept). */
+  /**
+   * Starts consuming; resolves once the subscription is registered, so a message published after it resolves is
+   * never missed. Rejects with `InvalidOptionError` for bad options, with `TransportUnavailableError` when the broker
+   * cannot be reached (the bus retries those), and with another `TransportError` when the broker refused.
+   */
   subscribe(
     options: TransportSubscribeOptions,
     handler: (delivery: Delivery) => void | Promise<void>,
   ): Promise<TransportSubscription>;
+  /**
+   * Creates a consumer group ahead of any member, so that it keeps every message of its topics published from then
+   * on (or, with `startFrom: 'earliest'`, every message still retained). Idempotent: a group that exists keeps its
+   * position, and gains the declared topics. Run it at deploy time, or on the publishing side before the first
+   * publish.
+   */
+  declareGroup(declaration: GroupDeclaration): Promise<void>;
   /** The dead-letter list. */
   readonly deadLetters: DeadLetterQueue;
   /** Closes every subscription (waiting for in-flight deliveries up to `timeoutMs`) and releases resources. */

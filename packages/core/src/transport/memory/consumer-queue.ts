@@ -78,7 +78,7 @@ export class ConsumerQueue {
   }
 
   /** Widens the union filter; returns whether it grew. */
-  addFilter(spec: SubscriptionSpec): boolean {
+  addFilter(spec: Pick<SubscriptionSpec, 'topics' | 'pattern' | 'match'>): boolean {
     let grew = false;
     for (const topic of spec.topics ?? []) {
       if (!this.topics.has(topic)) {
