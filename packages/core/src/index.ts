@@ -13,19 +13,29 @@ export { saveAggregate } from './aggregate/save-aggregate';
 export type { Snapshot, SnapshotStore } from './aggregate/snapshot-store';
 export { serializeError } from './bus/attempt';
 export { createEventBus } from './bus/create-event-bus';
-export type { BackoffOptions, RetryOptions } from './bus/retry';
+export type { BackoffOptions, RetryOptions, RetryPolicy } from './bus/retry';
+export { resolveRetry } from './bus/retry';
 export type {
+  DeclareGroupOptions,
   EventBus,
   EventBusOptions,
   Handler,
   HandlerContext,
+  PendingSubscription,
   PublishOptions,
   SubscribeOptions,
   SubscribeTarget,
   Subscription,
+  SubscriptionState,
   TargetEvent,
+  ValidTarget,
 } from './bus/types';
-export type { RelaybusErrorCode, RelaybusErrorOptions, ValidationIssue } from './errors';
+export type {
+  RelaybusErrorCode,
+  RelaybusErrorOptions,
+  TransportErrorOptions,
+  ValidationIssue,
+} from './errors';
 export {
   CheckpointConflictError,
   CircuitOpenError,
@@ -37,10 +47,14 @@ export {
   InvalidPatternError,
   InvalidPositionError,
   NonRetryableError,
+  PayloadTooLargeError,
   ProjectionError,
   RelaybusError,
+  StoreError,
+  StoreUnavailableError,
   StreamNotFoundError,
   TransportError,
+  TransportUnavailableError,
   UnknownEventError,
   UnknownStreamEventError,
   ValidationError,
@@ -127,8 +141,15 @@ export type { ReplayOptions, ReplayProgress } from './store/replay';
 export { replay } from './store/replay';
 export type { MemoryTransportOptions } from './transport/memory-transport';
 export { memoryTransport } from './transport/memory-transport';
-export type { ResolvedTransportSubscribeOptions } from './transport/subscribe-options';
-export { resolveTransportSubscribeOptions } from './transport/subscribe-options';
+export type {
+  ResolvedGroupDeclaration,
+  ResolvedTransportSubscribeOptions,
+} from './transport/subscribe-options';
+export {
+  checkGroupName,
+  resolveGroupDeclaration,
+  resolveTransportSubscribeOptions,
+} from './transport/subscribe-options';
 export type { TopicMatches } from './transport/topic-pattern';
 export { compilePattern } from './transport/topic-pattern';
 export type {
@@ -138,7 +159,9 @@ export type {
   DeadLetterQueue,
   DeadLetterReason,
   Delivery,
+  GroupDeclaration,
   SerializedError,
+  StartFrom,
   Transport,
   TransportCapabilities,
   TransportMessage,

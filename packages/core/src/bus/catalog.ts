@@ -1,4 +1,4 @@
-import { InvalidOptionError, UnknownEventError } from '../errors';
+import { InvalidOptionError, InvalidPatternError, UnknownEventError } from '../errors';
 import type { AnyEventDefinition } from '../events/define-event';
 import { compilePattern, isPattern } from '../transport/topic-pattern';
 
@@ -53,25 +53,43 @@ export class Catalog {
     return known;
   }
 
-  /** Turns a subscribe target into transport topics or a pattern. */
-  resolve(target: unknown): ResolvedTarget {
-    if (typeof target === 'string') {
-      if (isPattern(target)) {
-        compilePattern(target);
-        return { pattern: target, description: `pattern "${target}"` };
-      }
-      if (!this.byType.has(target)) throw new UnknownEventError(target, this.types, 'in subscribe()');
-      return { topics: [target], description: `"${target}"` };
-    }
+  /**
+   * Turns a subscribe target into transport topics or a pattern. `where` names the call in errors.
+   *
+   * @throws `InvalidOptionError` for an empty target, `InvalidPatternError` for a malformed type or pattern, or a
+   * pattern that matches no type of the catalog, `UnknownEventError` for a type that is not in it.
+   */
+  resolve(target: unknown, where: string): ResolvedTarget {
+    if (typeof target === 'string') return this.resolveString(target, where);
     const list = Array.isArray(target) ? (target as unknown[]) : [target];
     if (list.length === 0) {
+      throw new InvalidOptionError(where, 'target', 'is an empty list; give at least one event definition');
+    }
+    const topics = list.map((item) => this.require(item as AnyEventDefinition, `in ${where}()`).type);
+    return { topics, description: topics.map((t) => `"${t}"`).join(', ') };
+  }
+
+  private resolveString(target: string, where: string): ResolvedTarget {
+    if (target.length === 0) {
       throw new InvalidOptionError(
-        'subscribe',
+        where,
         'target',
-        'is an empty list; give at least one event definition',
+        'is an empty string; give an event definition, a list of them, an event type or a pattern such as "task.*"',
       );
     }
-    const topics = list.map((item) => this.require(item as AnyEventDefinition, 'in subscribe()').type);
-    return { topics, description: topics.map((t) => `"${t}"`).join(', ') };
+    // Checks the words of plain types too: "task..created" is malformed, not merely unknown.
+    const match = compilePattern(target);
+    if (!isPattern(target)) {
+      if (!this.byType.has(target)) throw new UnknownEventError(target, this.types, `in ${where}()`);
+      return { topics: [target], description: `"${target}"` };
+    }
+    if (!this.types.some(match)) {
+      const known = this.types.map((t) => `"${t}"`).join(', ') || 'none';
+      throw new InvalidPatternError(
+        target,
+        `it matches no event type of the catalog (known: ${known}); types are case-sensitive`,
+      );
+    }
+    return { pattern: target, description: `pattern "${target}"` };
   }
 }

@@ -130,7 +130,9 @@ describe('bad input gets typed errors naming what is wrong', () => {
       /visibilityTimeoutMs.*must be greater than timeoutMs/,
     );
     expect(() => bus.subscribe(TaskCreated, noop, { retry: { attempts: 0 } })).toThrow(/retry\.attempts/);
+    // @ts-expect-error -- a malformed pattern matches nothing: refused at compile time as well as at run time
     expect(() => bus.subscribe('task.*x', noop)).toThrow(InvalidPatternError);
+    // @ts-expect-error -- a type outside the catalog: refused at compile time as well as at run time
     expect(() => bus.subscribe('nope.never', noop)).toThrow(UnknownEventError);
     expect(() => bus.subscribe(TaskCreated, 'not a function' as never)).toThrow(/handler/);
     expect(() =>

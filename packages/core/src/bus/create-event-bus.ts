@@ -1,20 +1,27 @@
-import { ClosedError, InvalidOptionError } from '../errors';
+import { ClosedError, InvalidOptionError, RelaybusError } from '../errors';
 import { type AnyEventDefinition, buildEnvelope, validate } from '../events/define-event';
 import type { Envelope } from '../events/envelope';
 import { consoleLogger } from '../logger';
 import { compose } from '../middleware/compose';
 import type { ConsumeContext, Middleware, PublishContext } from '../middleware/middleware';
+import type { AppendOptions } from '../store/event-store';
 import { memoryTransport } from '../transport/memory-transport';
 import type { TransportMessage } from '../transport/transport';
 import type { Attempt } from './attempt';
+import { resolveCloseTimeout, resolveSubscribeOptions } from './bus-options';
 import { Catalog } from './catalog';
 import { resolveRetry } from './retry';
-import { SubscriptionRunner } from './subscription-runner';
-import type { EventBus, EventBusOptions, PublishOptions, SubscribeOptions, Subscription } from './types';
+import { subscriptionHandle } from './subscription-handle';
+import { type RunnerConfig, SubscriptionRunner } from './subscription-runner';
+import type {
+  DeclareGroupOptions,
+  EventBus,
+  EventBusOptions,
+  PendingSubscription,
+  PublishOptions,
+  SubscribeOptions,
+} from './types';
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-const LEASE_MARGIN_MS = 5_000;
-const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 const RESOLVED = Promise.resolve();
 
 /**
@@ -36,9 +43,9 @@ const RESOLVED = Promise.resolve();
  * await bus.publish(TaskCreated, { taskId: 't1', title: 'Write docs' });
  * ```
  */
-export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefinition>>(
-  options: EventBusOptions<TEvents>,
-): EventBus<TEvents[number]> {
+export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefinition>, TTransaction = never>(
+  options: EventBusOptions<TEvents, TTransaction>,
+): EventBus<TEvents[number], TTransaction> {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('createEventBus', 'options', 'must be an object with at least { events }');
   }
@@ -58,12 +65,16 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
   let subscriptionCount = 0;
 
   const { store } = options;
+  const outbox = store?.outbox === true;
   const streamOf = options.streamOf ?? ((event: Envelope) => event.subject ?? event.type);
   const deliver = async (ctx: PublishContext): Promise<void> => {
     if (store !== undefined) {
-      const expectedVersion = ctx.expectedVersion ?? 'any';
-      const appended = await store.append(streamOf(ctx.envelope), [ctx.envelope], { expectedVersion });
+      const appendOptions: AppendOptions<TTransaction> = { expectedVersion: ctx.expectedVersion ?? 'any' };
+      if (ctx.transaction !== undefined) appendOptions.transaction = ctx.transaction as TTransaction;
+      const appended = await store.append(streamOf(ctx.envelope), [ctx.envelope], appendOptions);
       ctx.envelope = appended.events[0] as Envelope;
+      // An outbox's relay sends what was appended; sending here too would deliver every event twice.
+      if (outbox) return;
     }
     await transport.publish([toMessage(ctx.envelope, ctx.delayMs)]);
   };
@@ -74,14 +85,14 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
   function publish(
     definition: AnyEventDefinition,
     data: unknown,
-    options: PublishOptions = {},
+    options: PublishOptions<TTransaction> = {},
   ): Promise<Envelope> {
     try {
       const type =
         typeof definition === 'object' && definition !== null ? definition.type : String(definition);
       if (closed) throw new ClosedError('the event bus', `publish "${type}"`);
       const known = catalog.require(definition, 'in publish()');
-      checkDelay(type, options.delayMs);
+      checkPublishOptions(type, options);
       const value = validateOnPublish ? validate(type, known.schema, data) : data;
       if (value instanceof Promise) return value.then((valid) => send(known, valid, options));
       return send(known, value, options);
@@ -90,7 +101,11 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
     }
   }
 
-  function send(known: AnyEventDefinition, value: unknown, options: PublishOptions): Promise<Envelope> {
+  function send(
+    known: AnyEventDefinition,
+    value: unknown,
+    options: PublishOptions<TTransaction>,
+  ): Promise<Envelope> {
     const key = options.key ?? known.keyOf(value);
     const envelope = buildEnvelope(known.type, known.version, value, key, options, source);
     if (publishChain === undefined && store === undefined) {
@@ -101,26 +116,37 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
       definition: known,
       delayMs: options.delayMs,
       expectedVersion: options.expectedVersion,
+      transaction: options.transaction,
       logger,
     };
     return (publishChain ?? deliver)(ctx).then(() => ctx.envelope);
   }
 
-  function checkDelay(type: string, delayMs: number | undefined): void {
-    if (delayMs === undefined) return;
-    if (!Number.isFinite(delayMs) || delayMs < 0) {
+  function checkPublishOptions(type: string, options: PublishOptions<TTransaction>): void {
+    const where = `publish("${type}")`;
+    if (options.transaction !== undefined && !outbox) {
       throw new InvalidOptionError(
-        `publish("${type}")`,
+        where,
+        'transaction',
+        store === undefined
+          ? 'needs a bus with an outbox store (createEventBus({ store: postgresEventStore(...) })), whose relay delivers the event once the transaction commits'
+          : `needs an outbox store; the ${store.name} store is not one, so the event would be sent before your transaction commits`,
+      );
+    }
+    const { delayMs } = options;
+    if (delayMs === undefined) return;
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+      throw new InvalidOptionError(where, 'delayMs', `must be a finite number >= 0, got ${String(delayMs)}`);
+    }
+    if (delayMs > 0 && outbox) {
+      throw new InvalidOptionError(
+        where,
         'delayMs',
-        `must be a finite number >= 0, got ${delayMs}`,
+        `is not carried through the ${store?.name ?? ''} outbox: its relay delivers each event as soon as it reads it`,
       );
     }
     if (delayMs > 0 && !transport.capabilities.delay) {
-      throw new InvalidOptionError(
-        `publish("${type}")`,
-        'delayMs',
-        `is not supported by the ${transport.name} transport`,
-      );
+      throw new InvalidOptionError(where, 'delayMs', `is not supported by the ${transport.name} transport`);
     }
   }
 
@@ -128,20 +154,22 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
     target: unknown,
     handler: unknown,
     subscribeOptions: SubscribeOptions = {},
-  ): Subscription {
+  ): PendingSubscription {
     if (closed) throw new ClosedError('the event bus', 'subscribe');
     if (typeof handler !== 'function') {
       throw new InvalidOptionError('subscribe', 'handler', `must be a function, got ${typeof handler}`);
     }
-    const resolvedTarget = catalog.resolve(target);
+    const resolvedTarget = catalog.resolve(target, 'subscribe');
     const merged: SubscribeOptions = { ...defaults, ...subscribeOptions };
     const where = `subscribe(${resolvedTarget.description})`;
+    if (merged.group === undefined && subscribeOptions.startFrom === undefined) delete merged.startFrom;
     const resolved = resolveSubscribeOptions(where, '', merged);
     subscriptionCount += 1;
-    const name = merged.group ?? `subscriber-${subscriptionCount}`;
     const runner = new SubscriptionRunner({
-      name,
+      name: merged.group ?? `subscriber-${subscriptionCount}`,
+      where,
       group: merged.group,
+      startFrom: merged.startFrom,
       target: resolvedTarget,
       ...resolved,
       retry: resolveRetry(where, merged.retry),
@@ -149,21 +177,46 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
       logger,
       validateOnConsume,
       transport,
-      signal: merged.signal,
       handler: handler as (event: Envelope, ctx: Attempt) => unknown,
       run: (attempt) => (consumeChain === undefined ? attempt.invokeHandler() : consumeChain(attempt)),
-      publish,
+      publish: publish as RunnerConfig['publish'],
     });
     runners.add(runner);
     runner.ready.catch((error: unknown) => {
       runners.delete(runner);
-      logger.error(`${where} could not start`, { error });
+      if (!RelaybusError.is(error, 'CLOSED')) logger.error(`${where} could not start`, { error });
     });
-    const close = async (closeOptions: { timeoutMs?: number } = {}): Promise<void> => {
-      await runner.close(closeOptions.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+    const close = async (closeOptions?: { timeoutMs?: number }): Promise<void> => {
+      const timeoutMs = resolveCloseTimeout(`${where}.close()`, closeOptions);
+      merged.signal?.removeEventListener('abort', onAbort);
+      await runner.close(timeoutMs);
       runners.delete(runner);
     };
-    return { group: merged.group, ready: runner.ready, close, [Symbol.asyncDispose]: () => close() };
+    const onAbort = (): void => {
+      void close();
+    };
+    if (merged.signal?.aborted === true) void close();
+    else merged.signal?.addEventListener('abort', onAbort, { once: true });
+    return subscriptionHandle(runner, close);
+  }
+
+  async function declareGroup(target: unknown, declareOptions: DeclareGroupOptions): Promise<void> {
+    if (closed) throw new ClosedError('the event bus', 'declareGroup');
+    const resolvedTarget = catalog.resolve(target, 'declareGroup');
+    if (typeof declareOptions !== 'object' || declareOptions === null) {
+      throw new InvalidOptionError(
+        `declareGroup(${resolvedTarget.description})`,
+        'options',
+        'must be an object such as { group: "mailer" }',
+      );
+    }
+    const { group, startFrom } = declareOptions;
+    await transport.declareGroup({
+      group,
+      ...(resolvedTarget.topics === undefined ? {} : { topics: resolvedTarget.topics }),
+      ...(resolvedTarget.pattern === undefined ? {} : { pattern: resolvedTarget.pattern }),
+      ...(startFrom === undefined ? {} : { startFrom }),
+    });
   }
 
   function rebuildChains(): void {
@@ -198,10 +251,17 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
       rebuildChains();
       return bus;
     },
-    close(closeOptions: { timeoutMs?: number } = {}): Promise<void> {
+    declareGroup,
+    close(closeOptions?: { timeoutMs?: number }): Promise<void> {
+      if (closing !== undefined) return closing;
+      let timeoutMs: number;
+      try {
+        timeoutMs = resolveCloseTimeout('eventBus.close()', closeOptions);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       closed = true;
-      closing ??= (async () => {
-        const timeoutMs = closeOptions.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+      closing = (async () => {
         const deadline = Date.now() + timeoutMs;
         await Promise.allSettled([...runners].map((runner) => runner.close(timeoutMs)));
         runners.clear();
@@ -213,7 +273,7 @@ export function createEventBus<const TEvents extends ReadonlyArray<AnyEventDefin
       return bus.close();
     },
   };
-  return bus as unknown as EventBus<TEvents[number]>;
+  return bus as unknown as EventBus<TEvents[number], TTransaction>;
 }
 
 function toMessage(envelope: Envelope, delayMs: number | undefined): TransportMessage {
@@ -225,45 +285,4 @@ function toMessage(envelope: Envelope, delayMs: number | undefined): TransportMe
   if (envelope.key !== undefined) message.key = envelope.key;
   if (delayMs !== undefined && delayMs > 0) message.delayMs = delayMs;
   return message;
-}
-
-interface ResolvedSubscribeOptions {
-  concurrency: number;
-  timeoutMs: number;
-  visibilityTimeoutMs: number;
-}
-
-function resolveSubscribeOptions(
-  where: string,
-  prefix: string,
-  options: SubscribeOptions,
-): ResolvedSubscribeOptions {
-  const concurrency = options.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new InvalidOptionError(
-      where,
-      `${prefix}concurrency`,
-      `must be an integer >= 1, got ${String(concurrency)}`,
-    );
-  }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidOptionError(
-      where,
-      `${prefix}timeoutMs`,
-      `must be a number > 0, got ${String(timeoutMs)}`,
-    );
-  }
-  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? timeoutMs + LEASE_MARGIN_MS;
-  if (!Number.isFinite(visibilityTimeoutMs) || visibilityTimeoutMs <= timeoutMs) {
-    throw new InvalidOptionError(
-      where,
-      `${prefix}visibilityTimeoutMs`,
-      `(${visibilityTimeoutMs}) must be greater than timeoutMs (${timeoutMs}), or a running handler's event would be redelivered to another consumer`,
-    );
-  }
-  if (options.group !== undefined && (typeof options.group !== 'string' || options.group.length === 0)) {
-    throw new InvalidOptionError(where, `${prefix}group`, 'must be a non-empty string');
-  }
-  return { concurrency, timeoutMs, visibilityTimeoutMs };
 }

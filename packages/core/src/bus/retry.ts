@@ -54,13 +54,32 @@ export interface RetryOptions {
   backoff?: BackoffOptions | ((attempt: number, error: Error) => number);
 }
 
-/** A validated retry policy. */
+/**
+ * A validated retry policy: how many attempts, and the pause after each failed one.
+ *
+ * @example
+ * ```ts
+ * const policy = resolveRetry('myRelay', { attempts: 10 });
+ * if (attempt < policy.attempts) setTimeout(retry, policy.delayMs(attempt, error));
+ * ```
+ */
 export interface RetryPolicy {
+  /** Total attempts, the first included. */
   readonly attempts: number;
+  /** The pause in milliseconds after `attempt` (1-based) failed with `error`. */
   delayMs(attempt: number, error: Error): number;
 }
 
-/** Validates retry options and returns the policy. */
+/**
+ * Validates {@link RetryOptions} and returns the policy, so that every part of relaybus that retries (subscriptions,
+ * the outbox relay, jobs) reads the same options the same way.
+ *
+ * @throws `InvalidOptionError` naming the option at fault (prefixed `retry.`).
+ * @example
+ * ```ts
+ * const policy = resolveRetry('createOutboxRelay', options.retry);
+ * ```
+ */
 export function resolveRetry(where: string, options: RetryOptions | undefined): RetryPolicy {
   const attempts = options?.attempts ?? 5;
   if (!Number.isInteger(attempts) || attempts < 1) {

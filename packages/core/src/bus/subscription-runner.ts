@@ -1,18 +1,33 @@
-import { InvalidEnvelopeError, RelaybusError, UnknownEventError, ValidationError } from '../errors';
+import {
+  ClosedError,
+  InvalidEnvelopeError,
+  RelaybusError,
+  UnknownEventError,
+  ValidationError,
+} from '../errors';
 import { decodeEnvelope } from '../events/decode-envelope';
 import { type AnyEventDefinition, upcastData, validate } from '../events/define-event';
 import type { Envelope } from '../events/envelope';
 import type { Logger } from '../logger';
-import type { Delivery, Transport, TransportSubscription } from '../transport/transport';
+import type {
+  Delivery,
+  StartFrom,
+  Transport,
+  TransportSubscribeOptions,
+  TransportSubscription,
+} from '../transport/transport';
 import { Attempt, type AttemptHost, rejectDelivery } from './attempt';
 import type { Catalog, ResolvedTarget } from './catalog';
 import type { RetryPolicy } from './retry';
-import type { PublishOptions } from './types';
+import type { PublishOptions, SubscriptionState } from './types';
 
 /** Everything a subscription needs from its bus. */
 export interface RunnerConfig {
   readonly name: string;
+  /** How errors and logs name the subscription, such as `subscribe("task.created")`. */
+  readonly where: string;
   readonly group: string | undefined;
+  readonly startFrom: StartFrom | undefined;
   readonly target: ResolvedTarget;
   readonly concurrency: number;
   readonly timeoutMs: number;
@@ -22,7 +37,6 @@ export interface RunnerConfig {
   readonly logger: Logger;
   readonly validateOnConsume: boolean;
   readonly transport: Transport;
-  readonly signal: AbortSignal | undefined;
   /** The user's handler. */
   readonly handler: (event: Envelope, ctx: Attempt) => unknown;
   /** Runs the handler through the current consume middleware. */
@@ -34,33 +48,86 @@ export interface RunnerConfig {
   ) => Promise<Envelope>;
 }
 
+/** First pause before registering again after the transport could not be reached; doubles up to the cap. */
+const REGISTER_RETRY_MS = 100;
+const REGISTER_RETRY_CAP_MS = 5_000;
+
 /**
- * Drives one subscription: decodes and validates each delivery, runs the handler, enforces the timeout with one
- * shared timer, and closes cleanly.
+ * Drives one subscription: registers it with the transport (retrying while the broker cannot be reached),
+ * decodes and validates each delivery, runs the handler, enforces the timeout with one shared timer, and closes
+ * cleanly.
  */
 export class SubscriptionRunner implements AttemptHost {
   readonly ready: Promise<void>;
+  state: SubscriptionState = 'starting';
+  lastError: Error | undefined;
   private readonly inflight: Attempt[] = [];
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private transportSubscription: TransportSubscription | undefined;
   private closing: Promise<void> | undefined;
+  /** Aborted by close(): ends the pause between registration attempts. */
+  private readonly stopper = new AbortController();
 
   constructor(private readonly config: RunnerConfig) {
-    this.ready = config.transport
-      .subscribe(
-        {
-          ...(config.target.topics === undefined ? {} : { topics: config.target.topics }),
-          ...(config.target.pattern === undefined ? {} : { pattern: config.target.pattern }),
-          ...(config.group === undefined ? {} : { group: config.group }),
-          ...(config.signal === undefined ? {} : { signal: config.signal }),
-          concurrency: config.concurrency,
-          visibilityTimeoutMs: config.visibilityTimeoutMs,
-        },
-        (delivery) => this.onDelivery(delivery),
-      )
-      .then((subscription) => {
-        this.transportSubscription = subscription;
-      });
+    this.ready = this.register();
+  }
+
+  private async register(): Promise<void> {
+    const { transport, logger, where } = this.config;
+    let pauseMs = REGISTER_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopper.signal.aborted) throw new ClosedError('the subscription', `register ${where}`);
+      let subscription: TransportSubscription;
+      try {
+        subscription = await transport.subscribe(this.transportOptions(), (delivery) =>
+          this.onDelivery(delivery),
+        );
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        this.lastError = error;
+        if (this.stopper.signal.aborted) throw new ClosedError('the subscription', `register ${where}`);
+        if (!isTransient(error)) {
+          this.state = 'failed';
+          throw error;
+        }
+        this.state = 'retrying';
+        const delayMs = Math.round(pauseMs / 2 + Math.random() * (pauseMs / 2));
+        // Every failure at debug; at warn the first and then at doubling intervals, so an outage is visible
+        // without flooding the log.
+        const level = (attempt & (attempt - 1)) === 0 ? 'warn' : 'debug';
+        logger[level](
+          `${where} could not register with the ${transport.name} transport (attempt ${attempt}); retrying in ${delayMs} ms`,
+          { error, group: this.config.group },
+        );
+        await sleep(delayMs, this.stopper.signal);
+        pauseMs = Math.min(REGISTER_RETRY_CAP_MS, pauseMs * 2);
+        continue;
+      }
+      if (this.stopper.signal.aborted) {
+        await subscription.close({ timeoutMs: 0 });
+        throw new ClosedError('the subscription', `register ${where}`);
+      }
+      this.transportSubscription = subscription;
+      this.state = 'active';
+      if (attempt > 1) {
+        logger.info(`${where} registered with the ${transport.name} transport after ${attempt} attempts`, {
+          group: this.config.group,
+        });
+      }
+      return;
+    }
+  }
+
+  private transportOptions(): TransportSubscribeOptions {
+    const { target, group, startFrom, concurrency, visibilityTimeoutMs } = this.config;
+    return {
+      ...(target.topics === undefined ? {} : { topics: target.topics }),
+      ...(target.pattern === undefined ? {} : { pattern: target.pattern }),
+      ...(group === undefined ? {} : { group }),
+      ...(startFrom === undefined ? {} : { startFrom }),
+      concurrency,
+      visibilityTimeoutMs,
+    };
   }
 
   get name(): string {
@@ -118,17 +185,24 @@ export class SubscriptionRunner implements AttemptHost {
   }
 
   close(timeoutMs: number): Promise<void> {
-    this.closing ??= this.ready
-      .catch(() => undefined)
-      .then(() => this.transportSubscription?.close({ timeoutMs }))
-      .finally(() => {
-        const reason = new RelaybusError(
-          'CLOSED',
-          `subscription ${this.config.name} closed before the handler settled`,
-        );
-        for (const attempt of [...this.inflight]) attempt.abandon(reason);
-      });
+    this.closing ??= this.shutdown(timeoutMs);
     return this.closing;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    if (this.state !== 'failed') this.state = 'closing';
+    this.stopper.abort();
+    try {
+      await this.ready.catch(() => undefined);
+      await this.transportSubscription?.close({ timeoutMs });
+    } finally {
+      const reason = new RelaybusError(
+        'CLOSED',
+        `subscription ${this.config.name} closed before the handler settled`,
+      );
+      for (const attempt of [...this.inflight]) attempt.abandon(reason);
+      if (this.state !== 'failed') this.state = 'closed';
+    }
   }
 
   private sweep(): void {
@@ -199,4 +273,25 @@ export class SubscriptionRunner implements AttemptHost {
     const cause = error instanceof Error ? error : new InvalidEnvelopeError(String(error));
     rejectDelivery(delivery, reason, cause, this.config.logger, this.config.group);
   }
+}
+
+/** Failures worth registering again for: the broker could not be reached, or failed a command. */
+function isTransient(error: Error): boolean {
+  return RelaybusError.is(error, 'TRANSPORT_UNAVAILABLE') || RelaybusError.is(error, 'TRANSPORT_FAILED');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

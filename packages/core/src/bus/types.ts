@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import type { Middleware } from '../middleware/middleware';
 import type { EventStore, ExpectedVersion } from '../store/event-store';
 import type { TopicMatches } from '../transport/topic-pattern';
-import type { DeadLetterQueue, Transport } from '../transport/transport';
+import type { DeadLetterQueue, StartFrom, Transport } from '../transport/transport';
 import type { RetryOptions } from './retry';
 
 /**
@@ -15,7 +15,7 @@ import type { RetryOptions } from './retry';
  * const bus = createEventBus({ events: [TaskCreated, TaskCompleted], source: 'task-api' });
  * ```
  */
-export interface EventBusOptions<TEvents extends ReadonlyArray<AnyEventDefinition>> {
+export interface EventBusOptions<TEvents extends ReadonlyArray<AnyEventDefinition>, TTransaction = never> {
   /** The catalog: every event type this bus publishes or consumes. */
   events: TEvents;
   /**
@@ -25,9 +25,15 @@ export interface EventBusOptions<TEvents extends ReadonlyArray<AnyEventDefinitio
   transport?: Transport;
   /**
    * When given, every published event is appended to this store (in its stream, with optimistic concurrency when
-   * `expectedVersion` is passed) before it reaches the transport, and delivered events carry their `position`.
+   * `expectedVersion` is passed), and delivered events carry their `position`. Who then sends it to the transport
+   * depends on the store:
+   *
+   * - a store that is not an outbox (`memoryEventStore()`): the bus, right after the append;
+   * - an outbox store (`store.outbox`, such as `postgresEventStore()`): only the relay that reads it
+   *   (`createOutboxRelay`), so each event reaches each group once. `publish(..., { transaction })` appends inside
+   *   your own database transaction.
    */
-  store?: EventStore;
+  store?: EventStore<TTransaction>;
   /**
    * The stream a published event is appended to.
    * @defaultValue the event's `subject`, else its `type`
@@ -50,7 +56,10 @@ export interface EventBusOptions<TEvents extends ReadonlyArray<AnyEventDefinitio
    */
   validate?: { publish?: boolean; consume?: boolean };
   /** Defaults for every subscription; each subscription may override them. */
-  defaults?: Pick<SubscribeOptions, 'concurrency' | 'retry' | 'timeoutMs' | 'visibilityTimeoutMs'>;
+  defaults?: Pick<
+    SubscribeOptions,
+    'concurrency' | 'retry' | 'timeoutMs' | 'visibilityTimeoutMs' | 'startFrom'
+  >;
 }
 
 /**
@@ -61,7 +70,7 @@ export interface EventBusOptions<TEvents extends ReadonlyArray<AnyEventDefinitio
  * await bus.publish(TaskCreated, data, { subject: data.taskId, delayMs: 5_000, metadata: { tenant: 'acme' } });
  * ```
  */
-export interface PublishOptions {
+export interface PublishOptions<TTransaction = never> {
   /** Use this id instead of a new UUIDv7 (a retried publish with the same id can then be deduplicated). */
   id?: string;
   /** The entity the event is about (an aggregate id). */
@@ -76,7 +85,17 @@ export interface PublishOptions {
   traceparent?: string;
   /** With a store: the append's optimistic concurrency check (see `ExpectedVersion`). */
   expectedVersion?: ExpectedVersion;
-  /** Deliver no earlier than this many milliseconds from now. Needs a transport with the `delay` capability. */
+  /**
+   * Append the event inside this database transaction of yours (a `pg` client after `BEGIN`, for the Postgres
+   * store): it is delivered once the transaction commits, and never if it rolls back. Needs an outbox store
+   * (`store.outbox`); the publish middleware runs as for any publish. The type is the store's transaction type, so
+   * passing one to a bus without such a store does not compile.
+   */
+  transaction?: TTransaction;
+  /**
+   * Deliver no earlier than this many milliseconds from now. Needs a transport with the `delay` capability, and a
+   * bus that sends directly (an outbox relay delivers as soon as it reads the event).
+   */
   delayMs?: number;
   /** Application headers. */
   metadata?: Metadata;
@@ -93,9 +112,17 @@ export interface PublishOptions {
 export interface SubscribeOptions {
   /**
    * Consumer group. Subscribers of one group share the work: each event is handled once per group (at least
-   * once). Without a group, the subscriber sees every event published after it subscribed.
+   * once). Without a group, the subscriber sees every event published after it subscribed. Letters, digits and
+   * `._:-`, starting with a letter or digit, at most 128 characters (the rule every transport shares).
    */
   group?: string;
+  /**
+   * Where the group starts if this subscribe creates it: `'earliest'` handles every event the transport still
+   * retains (on Redis, what its retention kept), so a worker deployed after the publisher misses nothing;
+   * `'latest'` only events published from now on. A group that exists keeps its position. Groups only.
+   * @defaultValue 'earliest'
+   */
+  startFrom?: StartFrom;
   /**
    * Handlers running at once for this subscriber.
    * @defaultValue 1
@@ -129,7 +156,10 @@ export interface SubscribeOptions {
  * });
  * ```
  */
-export interface HandlerContext<TEvents extends AnyEventDefinition = AnyEventDefinition> {
+export interface HandlerContext<
+  TEvents extends AnyEventDefinition = AnyEventDefinition,
+  TTransaction = never,
+> {
   /** 1 for the first delivery, incremented on each retry. */
   readonly attempt: number;
   /** Aborted on timeout, lost lease or shutdown: pass it to I/O. */
@@ -139,21 +169,27 @@ export interface HandlerContext<TEvents extends AnyEventDefinition = AnyEventDef
   /** The subscription's consumer group, if any. */
   readonly group: string | undefined;
   /** Publishes an event caused by the one being handled (sets `causationId`, carries `correlationId`). */
-  publish<E extends TEvents>(event: E, data: EventInput<E>, options?: PublishOptions): Promise<EventOf<E>>;
+  publish<E extends TEvents>(
+    event: E,
+    data: EventInput<E>,
+    options?: PublishOptions<TTransaction>,
+  ): Promise<EventOf<E>>;
 }
 
 /**
- * A function that handles events.
+ * A function that handles events. Its return value is ignored; a returned promise is awaited, and a rejection
+ * counts as a failure (retried, then dead-lettered).
  *
  * @example
  * ```ts
  * const onCreated: Handler<EventOf<typeof TaskCreated>> = async (event) => { await index(event.data); };
  * ```
  */
-export type Handler<TEvent extends Envelope, TEvents extends AnyEventDefinition = AnyEventDefinition> = (
-  event: TEvent,
-  ctx: HandlerContext<TEvents>,
-) => void | Promise<void>;
+export type Handler<
+  TEvent extends Envelope,
+  TEvents extends AnyEventDefinition = AnyEventDefinition,
+  TTransaction = never,
+> = (event: TEvent, ctx: HandlerContext<TEvents, TTransaction>) => unknown;
 
 /**
  * What `subscribe` accepts: a definition, a list of definitions, or an event type / AMQP topic pattern.
@@ -177,6 +213,24 @@ type MatchingDefinitions<
   : never;
 
 /**
+ * Refuses, at compile time, a literal event type or pattern that matches no event of the catalog (such as
+ * `'TASK.*'` when the types are lowercase): the argument then fails to type-check with this message. Any other
+ * target is left as it is.
+ *
+ * @example
+ * ```ts
+ * bus.subscribe('TASK.*', handler); // error: ... is not assignable to ... { error: 'matches no event type of the catalog' }
+ * ```
+ */
+export type ValidTarget<TEvents extends AnyEventDefinition, TTarget> = TTarget extends string
+  ? string extends TTarget
+    ? unknown
+    : [MatchingDefinitions<TEvents, TTarget>] extends [never]
+      ? { readonly error: 'matches no event type of the catalog' }
+      : unknown
+  : unknown;
+
+/**
  * The envelope type a subscription target receives: the union of the catalog events it matches.
  *
  * @example
@@ -191,22 +245,74 @@ export type TargetEvent<TEvents extends AnyEventDefinition, TTarget> = TTarget e
     : EventOf<TTarget>;
 
 /**
- * A live subscription. Close it (or `await using` it) to stop receiving events.
+ * Where a subscription stands. `starting`: registering with the transport; `retrying`: the transport could not be
+ * reached, and registering is retried with backoff until it works or the subscription is closed (see `lastError`);
+ * `active`: registered, events flow; `failed`: the transport refused it for good (see `lastError`); `closing`,
+ * `closed`.
  *
  * @example
  * ```ts
- * const sub = bus.subscribe(TaskCreated, handler, { group: 'mail' });
- * await sub.ready;
+ * app.get('/healthz', (req, res) => res.status(sub.state === 'active' ? 200 : 503).end());
+ * ```
+ */
+export type SubscriptionState = 'starting' | 'retrying' | 'active' | 'failed' | 'closing' | 'closed';
+
+/**
+ * A subscription. Close it (or `await using` it) to stop receiving events.
+ *
+ * @example
+ * ```ts
+ * const sub = await bus.subscribe(TaskCreated, handler, { group: 'mail' });
+ * console.log(sub.state); // 'active'
  * await sub.close();
  * ```
  */
 export interface Subscription extends AsyncDisposable {
   /** The consumer group, if any. */
   readonly group: string | undefined;
-  /** Resolves when the transport has registered the subscription; rejects if it could not. */
+  /** Where the subscription stands, for health checks. */
+  readonly state: SubscriptionState;
+  /** The last error registering met (while `retrying`, or what made it `failed`). */
+  readonly lastError: Error | undefined;
+  /**
+   * Resolves once the transport has registered the subscription: an event published after that is never missed.
+   * While the transport cannot be reached it stays pending (registering is retried); it rejects when the transport
+   * refuses the subscription for good, or when the subscription is closed first (`ClosedError`).
+   */
   readonly ready: Promise<void>;
   /** Stops taking events and waits up to `timeoutMs` for running handlers. */
   close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/**
+ * What `subscribe` returns: a {@link Subscription} you can use at once, which is also awaitable. `await` it to wait
+ * until the transport has registered it (it resolves with the subscription), so that an event you publish next is
+ * never missed.
+ *
+ * @example
+ * ```ts
+ * const sub = await bus.subscribe(TaskCreated, handler, { group: 'mail' }); // registered
+ * await bus.publish(TaskCreated, data); // reaches group "mail"
+ * ```
+ */
+export interface PendingSubscription extends Subscription, PromiseLike<Subscription> {}
+
+/**
+ * What `declareGroup` takes besides the target.
+ *
+ * @example
+ * ```ts
+ * await bus.declareGroup(TaskCreated, { group: 'mailer', startFrom: 'latest' });
+ * ```
+ */
+export interface DeclareGroupOptions {
+  /** The group's name (the same rule as `subscribe`'s `group`). */
+  group: string;
+  /**
+   * Where the group starts if this call creates it.
+   * @defaultValue 'earliest'
+   */
+  startFrom?: StartFrom;
 }
 
 /**
@@ -220,28 +326,46 @@ export interface Subscription extends AsyncDisposable {
  * await bus.close();
  * ```
  */
-export interface EventBus<TEvents extends AnyEventDefinition = AnyEventDefinition> extends AsyncDisposable {
+export interface EventBus<TEvents extends AnyEventDefinition = AnyEventDefinition, TTransaction = never>
+  extends AsyncDisposable {
   /** The transport events travel on. */
   readonly transport: Transport;
   /** The event store published events are appended to, if any. */
-  readonly store: EventStore | undefined;
+  readonly store: EventStore<TTransaction> | undefined;
   /** The dead letters of this bus's transport: list, redrive, purge. */
   readonly deadLetters: DeadLetterQueue;
   /**
-   * Validates `data`, wraps it in an envelope, runs the publish middleware and hands it to the transport.
-   * Resolves with the envelope once the transport accepted it.
+   * Validates `data`, wraps it in an envelope, runs the publish middleware, then appends it to the store (if any)
+   * and hands it to the transport (unless the store is an outbox, whose relay does that). Resolves with the
+   * envelope once the transport accepted it, or, with an outbox store, once it is appended (in `transaction`, when
+   * given).
    * @throws {@link ValidationError}, {@link UnknownEventError}, {@link InvalidOptionError}, {@link ClosedError}
    */
-  publish<E extends TEvents>(event: E, data: EventInput<E>, options?: PublishOptions): Promise<EventOf<E>>;
+  publish<E extends TEvents>(
+    event: E,
+    data: EventInput<E>,
+    options?: PublishOptions<TTransaction>,
+  ): Promise<EventOf<E>>;
   /**
-   * Subscribes a handler to a definition, a list of definitions, or a type pattern such as `task.*`.
+   * Subscribes a handler to a definition, a list of definitions, or a type pattern such as `task.*`. Returns the
+   * subscription at once; `await` it to wait until the transport has registered it.
    * @throws {@link UnknownEventError}, {@link InvalidPatternError}, {@link InvalidOptionError}, {@link ClosedError}
    */
   subscribe<const TTarget extends SubscribeTarget<TEvents>>(
-    target: TTarget,
-    handler: Handler<TargetEvent<TEvents, TTarget>, TEvents>,
+    target: TTarget & ValidTarget<TEvents, TTarget>,
+    handler: Handler<TargetEvent<TEvents, TTarget>, TEvents, TTransaction>,
     options?: SubscribeOptions,
-  ): Subscription;
+  ): PendingSubscription;
+  /**
+   * Creates a consumer group for these events ahead of its workers, so it keeps everything published from now on
+   * (see `Transport.declareGroup`). Idempotent; run it at deploy time or when the publishing side starts.
+   * @throws {@link UnknownEventError}, {@link InvalidPatternError}, {@link InvalidOptionError}, {@link ClosedError},
+   * and the transport's errors (such as `TransportUnavailableError`).
+   */
+  declareGroup<const TTarget extends SubscribeTarget<TEvents>>(
+    target: TTarget & ValidTarget<TEvents, TTarget>,
+    options: DeclareGroupOptions,
+  ): Promise<void>;
   /** Adds middleware; the first added is the outermost. Returns the bus for chaining. */
   use(middleware: Middleware): this;
   /**

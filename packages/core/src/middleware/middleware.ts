@@ -26,6 +26,8 @@ export interface PublishContext {
   readonly delayMs: number | undefined;
   /** With an event store: the optimistic concurrency check requested by the publisher. */
   readonly expectedVersion: ExpectedVersion | undefined;
+  /** The caller's database transaction the event is appended in (`publish(..., { transaction })`), if any. */
+  readonly transaction: unknown;
   /** The bus's logger. */
   readonly logger: Logger;
 }

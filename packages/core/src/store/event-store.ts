@@ -20,12 +20,17 @@ export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | number;
  * const options: AppendOptions = { expectedVersion: 'no_stream' };
  * ```
  */
-export interface AppendOptions {
+export interface AppendOptions<TTransaction = never> {
   /**
    * Optimistic concurrency check; a mismatch throws `VersionConflictError`.
    * @defaultValue 'any'
    */
   expectedVersion?: ExpectedVersion;
+  /**
+   * Append inside this transaction of the caller's (for the Postgres store, a `pg` client after `BEGIN`): the events
+   * commit or roll back with it. Only stores with transactions accept one; its type is the store's.
+   */
+  transaction?: TTransaction;
 }
 
 /**
@@ -141,9 +146,15 @@ export interface EventPage {
  * for await (const event of store.readAll()) console.log(event.position, event.type);
  * ```
  */
-export interface EventStore {
+export interface EventStore<TTransaction = never> {
   /** A short name for errors and logs, such as `memory` or `postgres`. */
   readonly name: string;
+  /**
+   * `true` when this store is a transactional outbox: a relay reading it (such as `createOutboxRelay` of
+   * `@relaybus/outbox-pg`) delivers every appended event to the transport. A bus with such a store only appends and
+   * never sends itself, so each event reaches each group once. Absent or `false`: the bus sends after appending.
+   */
+  readonly outbox?: boolean;
   /**
    * Appends events to a stream atomically. Appending the same event ids again at the same versions returns the
    * original result instead of failing.
@@ -151,7 +162,11 @@ export interface EventStore {
    * @throws `InvalidOptionError` for an empty batch or a malformed stream name.
    * @throws `InvalidEnvelopeError` for events that are not envelopes.
    */
-  append(stream: string, events: ReadonlyArray<Envelope>, options?: AppendOptions): Promise<AppendResult>;
+  append(
+    stream: string,
+    events: ReadonlyArray<Envelope>,
+    options?: AppendOptions<TTransaction>,
+  ): Promise<AppendResult>;
   /**
    * Reads one stream in version order.
    * @throws `StreamNotFoundError` (on first iteration) when the stream has no events.

@@ -1,5 +1,7 @@
 import {
+  ClosedError,
   InvalidEnvelopeError,
+  InvalidOptionError,
   InvalidPositionError,
   StreamNotFoundError,
   UnknownEventError,
@@ -112,11 +114,20 @@ export function memoryEventStore(options: MemoryEventStoreOptions = {}): EventSt
     return result(stream, stored);
   }
 
+  let closed = false;
   const store: EventStore = {
     name: 'memory',
     async append(stream: string, events: ReadonlyArray<Envelope>, appendOptions: AppendOptions = {}) {
+      if (closed) throw new ClosedError('the memory event store', `append to "${stream}"`);
       const expected = appendOptions.expectedVersion ?? 'any';
       checkAppendArguments('memory', stream, events, expected);
+      if (appendOptions.transaction !== undefined) {
+        throw new InvalidOptionError(
+          `memory store: append(${JSON.stringify(stream)})`,
+          'transaction',
+          'is not supported: the memory store has no transactions (each append is atomic on its own)',
+        );
+      }
       const checked = events.map(check);
       const replayed = replayedAppend(stream, checked);
       if (replayed !== undefined) {
@@ -217,6 +228,7 @@ export function memoryEventStore(options: MemoryEventStoreOptions = {}): EventSt
     },
 
     async close() {
+      closed = true;
       for (const wake of [...waiters]) wake();
     },
   };
