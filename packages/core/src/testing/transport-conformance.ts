@@ -7,6 +7,7 @@ import type { Requirement, Scenario } from './transport/scenario';
 import { closeScenario } from './transport/scenarios/close';
 import { competingConsumersScenario } from './transport/scenarios/competing-consumers';
 import { deadLettersScenario } from './transport/scenarios/dead-letters';
+import { declaredGroupsScenario } from './transport/scenarios/declared-groups';
 import { delayedDeliveryScenario } from './transport/scenarios/delayed-delivery';
 import { fanOutScenario } from './transport/scenarios/fan-out';
 import { groupReopenScenario } from './transport/scenarios/group-reopen';
@@ -16,6 +17,8 @@ import { nackRedeliveryScenario } from './transport/scenarios/nack-redelivery';
 import { patternsScenario } from './transport/scenarios/patterns';
 import { publishSubscribeScenario } from './transport/scenarios/publish-subscribe';
 import { publisherFlushScenario } from './transport/scenarios/publisher-flush';
+import { startFromScenario } from './transport/scenarios/start-from';
+import { subscribeReadinessScenario } from './transport/scenarios/subscribe-readiness';
 import { topicIsolationScenario } from './transport/scenarios/topic-isolation';
 import { validationScenario } from './transport/scenarios/validation';
 import { visibilityTimeoutScenario } from './transport/scenarios/visibility-timeout';
@@ -36,6 +39,9 @@ const SCENARIOS: ReadonlyArray<Scenario> = [
   patternsScenario,
   publisherFlushScenario,
   validationScenario,
+  startFromScenario,
+  declaredGroupsScenario,
+  subscribeReadinessScenario,
 ];
 
 const DEFAULT_VISIBILITY_TIMEOUT_MS = 300;
@@ -45,7 +51,8 @@ const BASE_TEST_TIMEOUT_MS = 30_000;
  * Registers the transport conformance suite with vitest: a `describe` block per scenario, checking through the
  * `Transport` contract alone that messages are delivered exactly as promised (at least once per group and
  * nothing lost, fan-out without a group, per-key order, redelivery on nack and on visibility timeout, delays,
- * dead letters, patterns, close and validation).
+ * dead letters, patterns, close and validation, where a new group starts, groups declared ahead of workers), and
+ * through an event bus over it that `await bus.subscribe()` misses nothing published after it resolves.
  *
  * Call it at the top level of a test file. It asks `factory` for one instance to read the transport's
  * `capabilities` while collecting tests, and skips the tests a missing capability makes meaningless, naming the

@@ -61,7 +61,10 @@ export type ScenarioName =
   | 'dead-letters'
   | 'patterns'
   | 'publisher-flush'
-  | 'validation';
+  | 'validation'
+  | 'start-from'
+  | 'declared-groups'
+  | 'subscribe-readiness';
 
 /**
  * Options of {@link describeTransportConformance}.

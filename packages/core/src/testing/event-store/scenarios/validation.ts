@@ -90,6 +90,18 @@ async function badPosition(h: StoreHarness): Promise<void> {
   );
 }
 
+async function appendAfterClose(h: StoreHarness): Promise<void> {
+  const store = await h.store();
+  const stream = h.stream('closed');
+  await store.append(stream, h.events(1, TYPE));
+  await store.close();
+  expectError(
+    await rejectionOf(() => store.append(stream, h.events(1, TYPE)), 'append() after close()'),
+    { name: 'ClosedError', code: 'CLOSED' },
+    'an append after close()',
+  );
+}
+
 /**
  * Scenario: bad input is refused with typed errors, and nothing is written.
  *
@@ -114,6 +126,10 @@ export const validationScenario: StoreScenario = {
       title:
         'a malformed position fails with InvalidPositionError, on readPage and on the first iteration of readAll',
       run: badPosition,
+    },
+    {
+      title: 'append() after close() fails with ClosedError',
+      run: appendAfterClose,
     },
   ],
 };

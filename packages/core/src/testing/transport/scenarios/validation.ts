@@ -1,4 +1,4 @@
-import type { Delivery, TransportSubscribeOptions } from '../../../transport/transport';
+import type { Delivery, GroupDeclaration, TransportSubscribeOptions } from '../../../transport/transport';
 import { expectRejection } from '../assertions';
 import type { Harness } from '../harness';
 import type { Scenario } from '../scenario';
@@ -13,6 +13,21 @@ const INVALID_OPTIONS: ReadonlyArray<TransportSubscribeOptions> = [
   { topics: [TOPIC], visibilityTimeoutMs: 0 },
   {},
   { topics: [] },
+  { topics: [TOPIC], group: 'a b' },
+  { topics: [TOPIC], group: '' },
+  { topics: [TOPIC], group: 'x'.repeat(129) },
+  { topics: [TOPIC], group: 'braces{x}' },
+  { topics: [TOPIC], group: 'g', startFrom: 'middle' as 'latest' },
+  { topics: [TOPIC], startFrom: 'earliest' },
+];
+
+const INVALID_DECLARATIONS: ReadonlyArray<GroupDeclaration> = [
+  { group: 'a b', topics: [TOPIC] },
+  { group: '', topics: [TOPIC] },
+  { group: 'g' },
+  { group: 'g', topics: [] },
+  { group: 'g', topics: [TOPIC], startFrom: 'middle' as 'latest' },
+  { group: undefined as unknown as string, topics: [TOPIC] },
 ];
 
 async function invalidOptions(h: Harness): Promise<void> {
@@ -24,6 +39,22 @@ async function invalidOptions(h: Harness): Promise<void> {
       `subscribe(${JSON.stringify(options)})`,
     );
   }
+}
+
+async function invalidDeclarations(h: Harness): Promise<void> {
+  const transport = await h.transport();
+  for (const declaration of INVALID_DECLARATIONS) {
+    await expectRejection(
+      () => transport.declareGroup(declaration),
+      'INVALID_OPTION',
+      `declareGroup(${JSON.stringify(declaration)})`,
+    );
+  }
+  await expectRejection(
+    () => transport.declareGroup({ group: 'g', pattern: 'task.*x' }),
+    'INVALID_PATTERN',
+    'declareGroup({ pattern: "task.*x" })',
+  );
 }
 
 async function invalidPatterns(h: Harness): Promise<void> {
@@ -46,6 +77,11 @@ async function closedRejects(h: Harness): Promise<void> {
     'CLOSED',
     'subscribe() after close()',
   );
+  await expectRejection(
+    () => transport.declareGroup({ group: 'g', topics: [TOPIC] }),
+    'CLOSED',
+    'declareGroup() after close()',
+  );
   await transport.close();
 }
 
@@ -55,12 +91,17 @@ export const validationScenario: Scenario = {
   tests: [
     {
       title:
-        'subscribe() rejects out-of-range concurrency or visibility timeout and a missing topic with INVALID_OPTION',
+        'subscribe() rejects out-of-range concurrency or visibility timeout, a missing topic, a group name some transport could not use and a bad startFrom with INVALID_OPTION',
       run: invalidOptions,
+    },
+    {
+      title: 'declareGroup() rejects a bad group name, missing topics or a bad startFrom the same way',
+      run: invalidDeclarations,
     },
     { title: 'subscribe() rejects a malformed pattern with INVALID_PATTERN', run: invalidPatterns },
     {
-      title: 'publish() and subscribe() after close() reject with CLOSED; close() again resolves',
+      title:
+        'publish(), subscribe() and declareGroup() after close() reject with CLOSED; close() again resolves',
       run: closedRejects,
     },
   ],
