@@ -1,12 +1,23 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
+const shared: Options = {
   entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' },
-  format: ['esm', 'cjs'],
   dts: true,
-  clean: true,
   sourcemap: true,
   target: 'node20',
   tsconfig: 'tsconfig.build.json',
-  external: ['vitest', '@opentelemetry/api'],
-});
+  external: ['@opentelemetry/api'],
+};
+
+export default defineConfig([
+  { ...shared, format: ['esm'], clean: true, external: [...(shared.external ?? []), 'vitest'] },
+  {
+    ...shared,
+    format: ['cjs'],
+    noExternal: ['vitest'],
+    // vitest refuses require(): the CJS build registers its suites with the runner's globals instead.
+    esbuildOptions(options) {
+      options.alias = { vitest: './src/testing/runner-globals.ts' };
+    },
+  },
+]);

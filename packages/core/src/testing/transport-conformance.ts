@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, it } from 'vitest';
 import { InvalidOptionError } from '../errors';
 import type { TransportCapabilities } from '../transport/transport';
+import { afterEach, beforeEach, describe, it } from './runner';
 import { Harness } from './transport/harness';
 import type { TransportConformanceOptions, TransportFactory } from './transport/options';
 import type { Requirement, Scenario } from './transport/scenario';
@@ -142,7 +142,7 @@ export function describeTransportConformance(
           const reason =
             options.skip?.[scenario.name] ??
             missingRequirement(test.requires ?? [], capabilities, sharedBackend);
-          it.skipIf(reason !== undefined)(
+          (reason === undefined ? it : it.skip)(
             reason === undefined ? test.title : `${test.title} [skipped: ${reason}]`,
             async () => {
               if (harness === undefined)

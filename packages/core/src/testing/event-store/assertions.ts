@@ -1,6 +1,6 @@
-import { expect } from 'vitest';
 import type { RelaybusErrorCode } from '../../errors';
 import type { EventStore, ExpectedVersion, ReadAllOptions, StoredEvent } from '../../store/event-store';
+import { expect } from '../expect';
 
 /**
  * The identifying fields of an expected error: its class name, its code and any fields it must carry. Errors are

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, it } from 'vitest';
 import { InvalidOptionError } from '../../errors';
+import { afterEach, beforeEach, describe, it } from '../runner';
 import { StoreHarness } from './harness';
 import type { EventStoreConformanceOptions, EventStoreFactory } from './options';
 import type { StoreScenario } from './scenario';
@@ -100,7 +100,7 @@ export function describeEventStoreConformance(
       describe(scenario.name, () => {
         const reason = options.skip?.[scenario.name];
         for (const test of scenario.tests) {
-          it.skipIf(reason !== undefined)(
+          (reason === undefined ? it : it.skip)(
             reason === undefined ? test.title : `${test.title} [skipped: ${reason}]`,
             async () => {
               if (harness === undefined)

@@ -1,6 +1,6 @@
-import { expect } from 'vitest';
 import { RelaybusError, type RelaybusErrorCode } from '../../errors';
 import type { TransportMessage } from '../../transport/transport';
+import { expect } from '../expect';
 
 /** Timers may fire a few milliseconds early by the wall clock; a delay is a lower bound up to this slack. */
 export const CLOCK_SLACK_MS = 10;

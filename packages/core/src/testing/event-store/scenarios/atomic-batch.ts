@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { Envelope } from '../../../events/envelope';
+import { expect } from '../../expect';
 import { collectAll, expectIncreasingPositions, expectSameEvents, readAllOf } from '../assertions';
 import type { StoreHarness } from '../harness';
 import type { StoreScenario } from '../scenario';

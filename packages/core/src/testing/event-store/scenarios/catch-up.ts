@@ -1,6 +1,6 @@
-import { expect } from 'vitest';
 import type { EventStore, ReadAllOptions, StoredEvent } from '../../../store/event-store';
 import { subscribeToAll } from '../../../store/read-helpers';
+import { expect } from '../../expect';
 import { sleep } from '../../wait-for';
 import { describeError, expectSameEvents, readAllOf } from '../assertions';
 import type { StoreHarness } from '../harness';

@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { AppendResult } from '../../../store/event-store';
+import { expect } from '../../expect';
 import { describeError, expectConflict, expectError } from '../assertions';
 import type { StoreHarness } from '../harness';
 import type { StoreScenario } from '../scenario';

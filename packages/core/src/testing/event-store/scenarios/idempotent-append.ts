@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { AppendResult, EventStore } from '../../../store/event-store';
+import { expect } from '../../expect';
 import { expectConflict, keyOf, readAllOf, snapshotOf } from '../assertions';
 import type { StoreHarness } from '../harness';
 import type { StoreScenario } from '../scenario';

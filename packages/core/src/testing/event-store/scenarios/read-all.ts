@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { StoredEvent } from '../../../store/event-store';
+import { expect } from '../../expect';
 import { expectIncreasingPositions, expectSameEvents, readAllOf } from '../assertions';
 import type { StoreHarness } from '../harness';
 import type { StoreScenario } from '../scenario';

@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { AppendResult, StoredEvent } from '../../../store/event-store';
+import { expect } from '../../expect';
 import { collectAll, expectError, expectSameEvents, firstIterationRejection } from '../assertions';
 import type { StoreHarness } from '../harness';
 import type { StoreScenario } from '../scenario';

@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { EventStore, StoredEvent } from '../../../store/event-store';
+import { expect } from '../../expect';
 import { collectAll, expectIncreasingPositions, expectSameEvents, labelOf, readAllOf } from '../assertions';
 import type { StoreHarness } from '../harness';
 import type { StoreScenario } from '../scenario';

@@ -1,6 +1,6 @@
-import { expect } from 'vitest';
 import type { Envelope } from '../../../events/envelope';
 import type { ExpectedVersion } from '../../../store/event-store';
+import { expect } from '../../expect';
 import { expectError, firstIterationRejection, rejectionOf, snapshotOf } from '../assertions';
 import type { StoreHarness } from '../harness';
 import type { StoreScenario } from '../scenario';

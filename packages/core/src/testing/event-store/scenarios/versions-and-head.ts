@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { expect } from '../../expect';
 import { readAllOf } from '../assertions';
 import type { StoreHarness } from '../harness';
 import type { StoreScenario } from '../scenario';

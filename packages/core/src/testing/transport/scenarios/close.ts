@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { Delivery, TransportSubscribeOptions } from '../../../transport/transport';
+import { expect } from '../../expect';
 import {
   aborted,
   deferred,

@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { DeadLetter, Delivery, SerializedError, Transport } from '../../../transport/transport';
+import { expect } from '../../expect';
 import { expectSameMessage } from '../assertions';
 import type { Harness } from '../harness';
 import type { Scenario } from '../scenario';

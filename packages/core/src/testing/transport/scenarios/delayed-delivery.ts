@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { TransportSubscribeOptions } from '../../../transport/transport';
+import { expect } from '../../expect';
 import { CLOCK_SLACK_MS, expectSameMessage } from '../assertions';
 import type { Harness } from '../harness';
 import type { Scenario } from '../scenario';

@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { expect } from '../../expect';
 import { expectExactlyOnce, idsOf } from '../assertions';
 import type { Harness } from '../harness';
 import type { Scenario } from '../scenario';

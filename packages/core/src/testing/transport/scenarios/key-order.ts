@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { TransportMessage } from '../../../transport/transport';
+import { expect } from '../../expect';
 import { sleep } from '../../wait-for';
 import { decodeBody } from '../assertions';
 import type { Harness } from '../harness';

@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { TransportSubscribeOptions } from '../../../transport/transport';
+import { expect } from '../../expect';
 import { expectExactlyOnce, expectSameMessage, idsOf } from '../assertions';
 import type { Harness } from '../harness';
 import type { Scenario } from '../scenario';

@@ -1,5 +1,5 @@
-import { expect } from 'vitest';
 import type { Transport, TransportMessage } from '../../../transport/transport';
+import { expect } from '../../expect';
 import { expectExactlyOnce, idsOf } from '../assertions';
 import type { Harness } from '../harness';
 import type { Scenario } from '../scenario';

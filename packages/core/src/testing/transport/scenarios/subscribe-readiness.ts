@@ -1,11 +1,11 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { expect } from 'vitest';
 import { createEventBus } from '../../../bus/create-event-bus';
 import type { EventBus } from '../../../bus/types';
 import { RelaybusError } from '../../../errors';
 import { defineEvent } from '../../../events/define-event';
 import { silentLogger } from '../../../logger';
 import type { Transport } from '../../../transport/transport';
+import { expect } from '../../expect';
 import { expectExactlyOnce } from '../assertions';
 import type { Harness } from '../harness';
 import type { Scenario } from '../scenario';

@@ -1,6 +1,6 @@
-import { expect } from 'vitest';
 import type { Delivery } from '../../../transport/transport';
 import type { CollectedDelivery } from '../../collect';
+import { expect } from '../../expect';
 import { aborted, CLOCK_SLACK_MS, expectExactlyOnce, expectSameMessage } from '../assertions';
 import type { Harness } from '../harness';
 import type { Scenario } from '../scenario';
