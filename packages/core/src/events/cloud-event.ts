@@ -4,7 +4,8 @@ import type { Envelope } from './envelope';
 
 /**
  * A CloudEvents 1.0 event in structured JSON mode. relaybus fields without a CloudEvents attribute travel as
- * extension attributes (lower-case letters and digits only, as the spec requires).
+ * extension attributes, with names of lower-case letters and digits and values of the CloudEvents type system
+ * (strings and integers), as the spec requires: `metadata` is a JSON object in a string attribute.
  *
  * @example
  * ```ts
@@ -30,7 +31,10 @@ export interface CloudEvent {
   readonly subject?: string;
   /** Envelope `data`. */
   readonly data: unknown;
-  /** Extension attributes: `dataversion`, `partitionkey`, `correlationid`, `causationid`, `traceparent`, `metadata`, ... */
+  /**
+   * Extension attributes: `dataversion` (integer), `partitionkey`, `correlationid`, `causationid`, `traceparent`,
+   * `metadata` (JSON text of the string map), `position`, `stream`, `streamversion` (integer).
+   */
   readonly [extension: string]: unknown;
 }
 
@@ -58,7 +62,7 @@ export function toCloudEvent(envelope: Envelope): CloudEvent {
   if (envelope.correlationId !== undefined) ce['correlationid'] = envelope.correlationId;
   if (envelope.causationId !== undefined) ce['causationid'] = envelope.causationId;
   if (envelope.traceparent !== undefined) ce['traceparent'] = envelope.traceparent;
-  if (Object.keys(envelope.metadata).length > 0) ce['metadata'] = envelope.metadata;
+  if (Object.keys(envelope.metadata).length > 0) ce['metadata'] = JSON.stringify(envelope.metadata);
   if (envelope.position !== undefined) ce['position'] = envelope.position;
   if (envelope.stream !== undefined) ce['stream'] = envelope.stream;
   if (envelope.streamVersion !== undefined) ce['streamversion'] = envelope.streamVersion;
@@ -67,8 +71,10 @@ export function toCloudEvent(envelope: Envelope): CloudEvent {
 }
 
 /**
- * Converts a CloudEvents 1.0 structured-mode object (or its JSON text) back to an envelope. The payload is not
- * validated here: the bus validates it against the event's schema when it is consumed.
+ * Converts a CloudEvents 1.0 event back to an envelope: a structured-mode object or its JSON text, or the
+ * attributes of a binary-mode message (as an SDK hands them over, where every extension arrives as a string:
+ * integer strings are read as integers, `metadata` as JSON text). The payload is not validated here: the bus
+ * validates it against the event's schema when it is consumed.
  *
  * @throws {@link InvalidEnvelopeError} when required attributes are missing or of the wrong type.
  * @example
@@ -87,7 +93,7 @@ export function fromCloudEvent(cloudEvent: unknown): Envelope {
   return decodeEnvelope({
     id: ce['id'],
     type: ce['type'],
-    version: ce['dataversion'] ?? 1,
+    version: integerAttribute(ce['dataversion']) ?? 1,
     time: ce['time'],
     source: ce['source'],
     subject: ce['subject'],
@@ -95,12 +101,30 @@ export function fromCloudEvent(cloudEvent: unknown): Envelope {
     correlationId: ce['correlationid'],
     causationId: ce['causationid'],
     traceparent: ce['traceparent'],
-    metadata: ce['metadata'] ?? {},
+    metadata: metadataAttribute(ce['metadata']),
     position: ce['position'],
     stream: ce['stream'],
-    streamVersion: ce['streamversion'],
+    streamVersion: integerAttribute(ce['streamversion']),
     data: ce['data'],
   });
+}
+
+/** An integer attribute, also when it arrived as text (binary mode carries every attribute as a header string). */
+function integerAttribute(value: unknown): unknown {
+  return typeof value === 'string' && /^(0|[1-9][0-9]{0,15})$/.test(value) ? Number(value) : value;
+}
+
+/** `metadata` as written by {@link toCloudEvent} (JSON text), or as an object. */
+function metadataAttribute(value: unknown): unknown {
+  if (value === undefined) return {};
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new InvalidEnvelopeError('the "metadata" attribute is not a JSON object of strings', {
+      cause: error,
+    });
+  }
 }
 
 function parseJson(text: string): unknown {

@@ -59,11 +59,11 @@ export function decodeEnvelope(input: unknown): Envelope {
   let clean = true;
   for (const field of OPTIONAL_STRINGS) {
     const entry = raw[field];
-    if (entry === undefined || entry === null) clean = clean && entry === undefined;
+    if (entry === undefined || entry === null) clean = clean && !(field in raw);
     else if (typeof entry !== 'string') problems.push(`"${field}" must be a string`);
   }
   const streamVersion = raw['streamVersion'];
-  if (streamVersion === null) clean = false;
+  if (streamVersion === null || (streamVersion === undefined && 'streamVersion' in raw)) clean = false;
   else if (
     streamVersion !== undefined &&
     (typeof streamVersion !== 'number' || !Number.isInteger(streamVersion))
@@ -83,7 +83,11 @@ export function decodeEnvelope(input: unknown): Envelope {
   return out as unknown as Envelope;
 }
 
-const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
+/** A string, or absent: a key present with `undefined` takes the slow path, which drops it. */
+const optionalString = (raw: Record<string, unknown>, name: string): boolean => {
+  const value = raw[name];
+  return typeof value === 'string' || (value === undefined && !(name in raw));
+};
 
 /** The common case, checked without allocating: every field present and of the right type, no nulls. */
 function isWellFormed(raw: Record<string, unknown>): boolean {
@@ -97,13 +101,15 @@ function isWellFormed(raw: Record<string, unknown>): boolean {
     if (typeof (metadata as Record<string, unknown>)[name] !== 'string') return false;
   const { streamVersion } = raw;
   return (
-    optionalString(raw['subject']) &&
-    optionalString(raw['key']) &&
-    optionalString(raw['correlationId']) &&
-    optionalString(raw['causationId']) &&
-    optionalString(raw['traceparent']) &&
-    optionalString(raw['position']) &&
-    optionalString(raw['stream']) &&
-    (streamVersion === undefined || (typeof streamVersion === 'number' && Number.isInteger(streamVersion)))
+    optionalString(raw, 'subject') &&
+    optionalString(raw, 'key') &&
+    optionalString(raw, 'correlationId') &&
+    optionalString(raw, 'causationId') &&
+    optionalString(raw, 'traceparent') &&
+    optionalString(raw, 'position') &&
+    optionalString(raw, 'stream') &&
+    (streamVersion === undefined
+      ? !('streamVersion' in raw)
+      : typeof streamVersion === 'number' && Number.isInteger(streamVersion))
   );
 }

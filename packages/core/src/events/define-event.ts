@@ -150,8 +150,12 @@ export function defineEvent<const TType extends string, TSchema extends Standard
       'must be dot-separated words of letters, digits, "_", ":" or "-" (no spaces, empty words or wildcards)',
     );
   }
-  if (schema === null || typeof schema !== 'object' || !('~standard' in schema)) {
-    throw new InvalidOptionError(where, 'schema', 'must be a Standard Schema validator such as a zod schema');
+  if (!isStandardSchema(schema)) {
+    throw new InvalidOptionError(
+      where,
+      'schema',
+      `must be a Standard Schema validator (a value whose "~standard" property has version 1 and a validate function, such as a zod 3.25+/4, valibot 1 or arktype 2 schema), got ${schema === null ? 'null' : typeof schema}`,
+    );
   }
   const version = options.version ?? 1;
   if (!Number.isInteger(version) || version < 1) {
@@ -294,4 +298,19 @@ export function upcastData(definition: AnyEventDefinition, fromVersion: number, 
     value = step(value);
   }
   return value;
+}
+
+/**
+ * Whether `value` implements Standard Schema v1. Schemas may be objects (zod, valibot) or functions (arktype), so
+ * only the `~standard` property decides.
+ */
+function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  const standard = (value as { '~standard'?: unknown })['~standard'];
+  return (
+    typeof standard === 'object' &&
+    standard !== null &&
+    (standard as { version?: unknown }).version === 1 &&
+    typeof (standard as { validate?: unknown }).validate === 'function'
+  );
 }
