@@ -32,7 +32,10 @@ function loadEveryCondition(project) {
       ]);
     }
     if ('require' in target) {
-      check(project, `require('${specifier}')`, process.execPath, ['-e', `require(${JSON.stringify(specifier)});`]);
+      check(project, `require('${specifier}')`, process.execPath, [
+        '-e',
+        `require(${JSON.stringify(specifier)});`,
+      ]);
     }
   }
 }
@@ -58,7 +61,8 @@ function runBuiltTests(project) {
   } catch {
     return;
   }
-  for (const file of files) check(project, `node --test test/cjs/${file}`, process.execPath, ['--test', join(dir, file)]);
+  for (const file of files)
+    check(project, `node --test test/cjs/${file}`, process.execPath, ['--test', join(dir, file)]);
 }
 
 for (const project of workspaceProjects()) {

@@ -8,7 +8,10 @@ import { rootDir, workspaceProjects } from './workspace.mjs';
 const MARKER = /^<!-- snippet: (\S+) -->$/;
 const write = process.argv.includes('--write');
 
-const readmes = [join(rootDir, 'README.md'), ...workspaceProjects().map((project) => join(project.dir, 'README.md'))];
+const readmes = [
+  join(rootDir, 'README.md'),
+  ...workspaceProjects().map((project) => join(project.dir, 'README.md')),
+];
 let problems = 0;
 let snippets = 0;
 
