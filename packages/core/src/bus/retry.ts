@@ -74,18 +74,30 @@ export interface RetryPolicy {
  * Validates {@link RetryOptions} and returns the policy, so that every part of relaybus that retries (subscriptions,
  * the outbox relay, jobs) reads the same options the same way.
  *
+ * `defaults` replaces the bus's defaults field by field (a caller's `{ backoff: { maxDelayMs } }` keeps the
+ * default `initialDelayMs`), for components whose defaults differ, such as the outbox relay.
+ *
  * @throws `InvalidOptionError` naming the option at fault (prefixed `retry.`).
  * @example
  * ```ts
- * const policy = resolveRetry('createOutboxRelay', options.retry);
+ * const policy = resolveRetry('createOutboxRelay', options.retry, { attempts: 10, backoff: { initialDelayMs: 250 } });
  * ```
  */
-export function resolveRetry(where: string, options: RetryOptions | undefined): RetryPolicy {
-  const attempts = options?.attempts ?? 5;
+export function resolveRetry(
+  where: string,
+  options: RetryOptions | undefined,
+  defaults: RetryOptions = {},
+): RetryPolicy {
+  const attempts = options?.attempts ?? defaults.attempts ?? 5;
   if (!Number.isInteger(attempts) || attempts < 1) {
     throw new InvalidOptionError(where, 'retry.attempts', `must be an integer >= 1, got ${String(attempts)}`);
   }
-  const backoff = options?.backoff;
+  const given = options?.backoff;
+  const fallback = defaults.backoff;
+  const backoff =
+    typeof given === 'function' || typeof fallback !== 'object'
+      ? (given ?? fallback)
+      : { ...fallback, ...given };
   if (typeof backoff === 'function') {
     return {
       attempts,
