@@ -5,8 +5,6 @@ import type { AppendPlan } from './append-plan';
 import { holds } from './append-plan';
 import { StreamOrderConflictError, TransactionRequiredError } from './errors';
 import { STREAM_LOCK_CLASS } from './identifiers';
-import type { PostgresAppendOptions } from './options';
-import { DEFAULTS } from './options';
 import type { EventRow, InsertedRow } from './rows';
 import { positionOfRow, resultFrom, storedEventOf } from './rows';
 import { pgCode, pgConstraint, run } from './sql/query';
@@ -70,6 +68,16 @@ export async function appendInOwnTransaction(
   }
 }
 
+/** How an append in the caller's transaction behaves. */
+export interface CallerAppendOptions {
+  /** Refuse a client outside `BEGIN` (else the store runs its own transaction on it). */
+  readonly requireTransaction: boolean;
+  /** The channel to NOTIFY inside the caller's transaction, or `null`. */
+  readonly channel: string | null;
+  /** Settles an append the store had to commit itself (`requireTransaction: false`). */
+  readonly committed: (append: Committed) => Promise<AppendResult>;
+}
+
 /**
  * Appends in the caller's transaction on `client`, inside a savepoint so a failed append leaves the caller's
  * transaction usable. A client outside a transaction is refused (or, with `requireTransaction: false`, gets a
@@ -79,9 +87,7 @@ export async function appendInCallerTransaction(
   client: ClientBase,
   sql: StoreStatements,
   plan: AppendPlan,
-  options: PostgresAppendOptions,
-  channel: string | null,
-  committed: (append: Committed) => Promise<AppendResult>,
+  { requireTransaction, channel, committed }: CallerAppendOptions,
 ): Promise<AppendResult> {
   try {
     await client.query(`SAVEPOINT ${SAVEPOINT}`);
@@ -93,7 +99,7 @@ export async function appendInCallerTransaction(
       if (code !== '25P02') await rollbackToSavepoint(client).catch(() => {});
       throw error;
     }
-    if (options.requireTransaction ?? DEFAULTS.requireTransaction) {
+    if (requireTransaction) {
       throw new TransactionRequiredError(`postgres store: append(${JSON.stringify(plan.stream)})`);
     }
     return committed(await appendInOwnTransaction(client, sql, plan));

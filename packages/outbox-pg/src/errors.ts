@@ -68,13 +68,14 @@ export class RestoredLogError extends RelaybusError {
 }
 
 /**
- * `append(..., { client })` was given a client that is not inside a transaction (`BEGIN`), so the events would
- * not commit or roll back together with the caller's other writes.
+ * `append(..., { transaction: client })` (or `bus.publish(..., { transaction: client })`) was given a client that is
+ * not inside a transaction (`BEGIN`), so the events would not commit or roll back together with the caller's other
+ * writes.
  *
  * @example
  * ```ts
  * await client.query('BEGIN');
- * await store.append('task-1', events, { client });
+ * await store.append('task-1', events, { transaction: client });
  * await client.query('COMMIT');
  * ```
  */
@@ -82,8 +83,8 @@ export class TransactionRequiredError extends InvalidOptionError {
   constructor(where: string) {
     super(
       where,
-      'client',
-      "is not inside a transaction: run client.query('BEGIN') first so the events commit together with your writes, or pass requireTransaction: false to let the store run its own transaction on this client",
+      'transaction',
+      "is a client that is not inside a transaction: run client.query('BEGIN') first so the events commit together with your writes, or pass requireTransaction: false to let the store run its own transaction on this client",
     );
     this.name = 'TransactionRequiredError';
   }

@@ -68,6 +68,8 @@ export interface Tables {
   readonly snapshots: string;
   /** The append function (migration 2). */
   readonly appendEvents: string;
+  /** The global read function (migration 3). */
+  readonly readPage: string;
 }
 
 /**
@@ -93,6 +95,7 @@ export function tablesOf(schema: string): Tables {
     inbox: table('inbox'),
     snapshots: table('snapshots'),
     appendEvents: table('append_events'),
+    readPage: table('read_page'),
   };
 }
 

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '@relaybus/core';
 import type { ClientBase, Pool } from 'pg';
+import { guarded } from './failures';
 import { checkIdentifier, tablesOf } from './identifiers';
 import { DEFAULTS } from './options';
 import { run } from './sql/query';
@@ -103,7 +104,7 @@ export function createInbox(options: InboxOptions): Inbox {
     text: `DELETE FROM ${t.inbox} WHERE ctid = ANY(ARRAY(
         SELECT ctid FROM ${t.inbox}
         WHERE processed_at < now() - $1::bigint * interval '1 millisecond' LIMIT $2
-      ))`,
+      )) RETURNING 1`,
   };
 
   async function handleOnce<T>(
@@ -118,7 +119,10 @@ export function createInbox(options: InboxOptions): Inbox {
     if (typeof messageId !== 'string' || messageId === '') {
       throw new InvalidOptionError('inbox.handleOnce()', 'messageId', 'must be a non-empty string');
     }
-    const inserted = await run(client, mark, [consumer, messageId]);
+    // The handler's own failures reach the caller unchanged; only the marker's statement is relaybus's.
+    const inserted = await guarded('inbox.handleOnce', client, () =>
+      run(client, mark, [consumer, messageId]),
+    );
     if (inserted.length === 0) return { duplicate: true };
     return { duplicate: false, result: await fn(client) };
   }
@@ -138,9 +142,11 @@ export function createInbox(options: InboxOptions): Inbox {
       }
       let total = 0;
       for (;;) {
-        const result = await pool.query(pruneBatch.text, [olderThanMs, batchSize]);
-        total += result.rowCount ?? 0;
-        if ((result.rowCount ?? 0) < batchSize) return total;
+        const deleted = await guarded('inbox.prune', pool, () =>
+          run(pool, pruneBatch, [olderThanMs, batchSize]),
+        );
+        total += deleted.length;
+        if (deleted.length < batchSize) return total;
       }
     },
   };

@@ -19,6 +19,12 @@ export type { PruneEventsOptions } from './prune-events';
 export { pruneEvents } from './prune-events';
 export type { OutboxRelay } from './relay/outbox-relay';
 export { createOutboxRelay } from './relay/outbox-relay';
+export type {
+  ParkedEvent,
+  ParkedEventFilter,
+  ParkedEventListOptions,
+  ParkedEvents,
+} from './relay/parked-events';
 export type { RelayMetricsOptions } from './relay/relay-metrics';
 export type { OutboxRelayOptions } from './relay/relay-options';
 export { defaultIsPoison } from './relay/relay-options';

@@ -1,12 +1,14 @@
 import { InvalidOptionError } from '@relaybus/core';
 import type { ClientBase, Pool } from 'pg';
 import { SchemaVersionError } from './errors';
+import { guarded } from './failures';
 import type { Tables } from './identifiers';
 import { checkIdentifier, tablesOf } from './identifiers';
 import type { MigrateOptions } from './options';
 import { checkPartitions, DEFAULTS } from './options';
 import { migration001 } from './sql/migration-001';
 import { migration002 } from './sql/migration-002';
+import { migration003 } from './sql/migration-003';
 import { run } from './sql/query';
 import { storeStatements } from './sql/store-statements';
 import { inTransaction } from './sql/transaction';
@@ -28,6 +30,11 @@ const STEPS: ReadonlyArray<MigrationStep> = [
     version: 2,
     name: 'append_events(): the append in one round trip',
     up: (tables) => migration002(tables),
+  },
+  {
+    version: 3,
+    name: 'read_page(): the global read, planned without statistics; errors of earlier attempts of parked events',
+    up: (tables) => migration003(tables),
   },
 ];
 
@@ -83,6 +90,8 @@ export interface MigrateResult {
  * @throws `InvalidOptionError` for a malformed schema name, or a `partitions` that differs from the
  * schema's.
  * @throws {@link PermissionDeniedError} when the role may not create the schema or its tables.
+ * @throws `StoreUnavailableError` when Postgres cannot be reached, `StoreError` when it fails a statement (both
+ * name the operation; the driver's error is the `cause`).
  * @example
  * ```ts
  * import pg from 'pg';
@@ -97,7 +106,9 @@ export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise
   const schema = checkIdentifier(where, 'schema', options.schema ?? DEFAULTS.schema);
   const wanted = options.partitions === undefined ? undefined : checkPartitions(where, options.partitions);
   const tables = tablesOf(schema);
-  return inTransaction(pool, (client) => migrateLocked(client, schema, tables, wanted));
+  return guarded('migrate', pool, () =>
+    inTransaction(pool, (client) => migrateLocked(client, schema, tables, wanted)),
+  );
 }
 
 async function migrateLocked(

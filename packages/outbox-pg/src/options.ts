@@ -69,7 +69,8 @@ export interface PostgresEventStoreOptions {
   listen?: boolean;
   /**
    * Send a NOTIFY to wake listeners in other processes: after the commit for the store's own appends (at most
-   * one in flight, shared by every commit meanwhile), inside the caller's transaction for appends with `client`.
+   * one in flight, shared by every commit meanwhile), inside the caller's transaction for appends with
+   * `transaction`.
    * @defaultValue true
    */
   notify?: boolean;
@@ -83,39 +84,34 @@ export interface PostgresEventStoreOptions {
    * How long an append in the store's own transaction waits, after COMMIT, for its events to become readable in
    * the global feed: reads stop below the oldest transaction in flight anywhere in the cluster, so without the
    * wait a read right after an append may not see it yet. The append succeeds either way; 0 turns the wait off.
-   * Appends in the caller's transaction (`client`) never wait: the caller commits.
+   * Appends in the caller's transaction (`transaction`) never wait: the caller commits.
    * @defaultValue 1000
    */
   visibilityWaitMs?: number;
   /**
-   * Where background problems (a lost LISTEN connection, a failed poll) are reported.
+   * Where background problems (a lost LISTEN connection, a failed poll, an idle pooled connection that failed while
+   * the application has no `'error'` listener on the pool) are reported.
    * @defaultValue consoleLogger (warnings and errors)
    */
   logger?: Logger;
 }
 
 /**
- * Options of the Postgres store's `append`: the contract's options plus a client to append in the caller's
- * transaction.
+ * Options of the Postgres store's `append`: the contract's options, whose `transaction` is a `pg` client inside the
+ * caller's `BEGIN`, plus what to do with a client outside a transaction.
  *
  * @example
  * ```ts
  * await client.query('BEGIN');
  * await client.query('UPDATE tasks SET title = $1 WHERE id = $2', [title, id]);
- * await store.append(`task-${id}`, [event], { expectedVersion: 3, client });
+ * await store.append(`task-${id}`, [event], { expectedVersion: 3, transaction: client });
  * await client.query('COMMIT');
  * ```
  */
-export interface PostgresAppendOptions extends AppendOptions {
+export interface PostgresAppendOptions extends AppendOptions<ClientBase> {
   /**
-   * A client inside the caller's `BEGIN`: the events are inserted in that transaction, so they commit or roll
-   * back together with the caller's writes. The caller commits; the store never does.
-   * @defaultValue none: the store runs its own transaction on a pooled connection
-   */
-  client?: ClientBase;
-  /**
-   * Refuse a `client` that is not inside a transaction with `TransactionRequiredError`. With `false`, the store
-   * runs its own transaction on that client instead.
+   * Refuse a `transaction` client that is not inside `BEGIN` with `TransactionRequiredError`. With `false`, the
+   * store runs its own transaction on that client instead.
    * @defaultValue true
    */
   requireTransaction?: boolean;

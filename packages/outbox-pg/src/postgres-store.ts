@@ -1,43 +1,54 @@
 import type { AppendResult, Envelope, EventStore, ReadAllOptions } from '@relaybus/core';
-import { InvalidOptionError, readAllPages } from '@relaybus/core';
-import type { Pool } from 'pg';
+import { ClosedError, InvalidOptionError, readAllPages } from '@relaybus/core';
+import type { ClientBase, Pool } from 'pg';
 import { appendInCallerTransaction, appendInOwnTransaction, type Committed } from './append';
+import type { AppendPlan } from './append-plan';
 import { planAppend } from './append-plan';
 import { RestoredLogError, SchemaVersionError } from './errors';
+import { guarded, storeFailure } from './failures';
 import { notifyChannel, tablesOf } from './identifiers';
 import { signalLocalCommit } from './local-commits';
 import { SCHEMA_VERSION } from './migrations';
 import { createNotifier } from './notifier';
 import type { PostgresAppendOptions, PostgresEventStoreOptions } from './options';
-import { resolveStoreOptions } from './options';
+import { DEFAULTS, resolveStoreOptions } from './options';
+import { guardPoolErrors } from './pool-errors';
 import { parsePosition } from './positions';
-import type { ReadContext } from './reads';
+import type { PageOptions, ReadContext } from './reads';
 import { headPosition, readPage, readStream, streamVersion } from './reads';
 import { pgCode, run } from './sql/query';
 import type { StoreStatements } from './sql/store-statements';
 import { storeStatements } from './sql/store-statements';
+import { checkout } from './sql/transaction';
 import { createVisibilityWatcher } from './visibility';
 import { createWakeups } from './wakeups';
 
 /**
- * The Postgres event store: the {@link EventStore} contract, plus appends inside the caller's transaction.
+ * The Postgres event store: the {@link EventStore} contract with a `pg` client as its transaction type, so events
+ * can be appended inside the caller's transaction. It is a transactional outbox (`outbox: true`): a bus with this
+ * store only appends, and a relay ({@link createOutboxRelay}) delivers what was committed.
  *
  * @example
  * ```ts
  * const store: PostgresEventStore = postgresEventStore({ pool });
- * await store.append('task-1', [event], { expectedVersion: 0, client });
+ * await store.append('task-1', [event], { expectedVersion: 0, transaction: client });
  * ```
  */
-export interface PostgresEventStore extends EventStore, AsyncDisposable {
+export interface PostgresEventStore extends EventStore<ClientBase>, AsyncDisposable {
+  /** Always `true`: a relay delivers what is appended, so a bus with this store never sends events itself. */
+  readonly outbox: true;
   /** The schema the store reads and writes. */
   readonly schema: string;
   /**
-   * Appends events to a stream atomically. With `options.client`, inside the caller's transaction.
+   * Appends events to a stream atomically. With `options.transaction` (a `pg` client after `BEGIN`), inside the
+   * caller's transaction: the events commit or roll back with it.
    * @throws `VersionConflictError` when `expectedVersion` does not hold.
    * @throws {@link StreamOrderConflictError} (a `VersionConflictError`) when, in the caller's transaction, a
    * transaction that began later appended to the stream first: roll back and run the transaction again.
-   * @throws {@link TransactionRequiredError} when `client` is not inside `BEGIN`.
+   * @throws {@link TransactionRequiredError} when `transaction` is not inside `BEGIN`.
    * @throws {@link SchemaVersionError} when the schema is not migrated to this release's version.
+   * @throws `StoreUnavailableError` when Postgres cannot be reached, `StoreError` when it fails the statement.
+   * @throws `ClosedError` after `close()`.
    */
   append(
     stream: string,
@@ -53,12 +64,15 @@ interface SchemaInfo {
 
 /**
  * Creates the Postgres event store over the tables {@link migrate} made. It is also the transactional outbox:
- * append in the caller's transaction (`{ client }`) and the events commit or roll back with the caller's writes;
- * the relay reads them in the same global order as `readAll`.
+ * append in the caller's transaction (`{ transaction: client }`) and the events commit or roll back with the
+ * caller's writes; the relay reads them in the same global order as `readAll`. Give it to a bus
+ * (`createEventBus({ events, store })`) and `bus.publish(Def, data, { transaction: client })` does the same.
  *
  * Global order is gap-free: each row carries its transaction's `xid8` and reads return only rows below the oldest
  * transaction still in flight, so a transaction that commits late never lands behind a position already read.
  * Per-stream order in the global feed equals stream-version order. The schema version is checked at first use.
+ * Failures of Postgres itself surface as `StoreUnavailableError` (not reachable) or `StoreError`, naming the
+ * operation, with the driver's error as `cause`.
  *
  * @throws `InvalidOptionError` for malformed options (at once).
  * @example
@@ -67,6 +81,7 @@ interface SchemaInfo {
  * import { migrate, postgresEventStore } from '@relaybus/outbox-pg';
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * pool.on('error', (error) => console.warn('idle Postgres connection failed', error.message));
  * await migrate(pool);
  * const store = postgresEventStore({ pool });
  *
@@ -74,7 +89,7 @@ interface SchemaInfo {
  * try {
  *   await client.query('BEGIN');
  *   await client.query('UPDATE tasks SET done = true WHERE id = $1', [taskId]);
- *   await store.append(`task-${taskId}`, [TaskCompleted.create({ taskId })], { client });
+ *   await store.append(`task-${taskId}`, [TaskCompleted.create({ taskId })], { transaction: client });
  *   await client.query('COMMIT');
  * } catch (error) {
  *   await client.query('ROLLBACK');
@@ -90,7 +105,9 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   const channel = notifyChannel(schema);
   const sql = storeStatements(tablesOf(schema));
   const notifier = config.notify ? createNotifier(pool, channel, config.logger) : undefined;
+  const unguard = guardPoolErrors(pool, config.logger);
   let schemaInfo: Promise<SchemaInfo> | undefined;
+  let closed = false;
 
   /** The schema check runs once; a failed check runs again next time (the user may have migrated meanwhile). */
   function ready(): Promise<SchemaInfo> {
@@ -110,7 +127,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     channel: config.listen ? channel : undefined,
     pollIntervalMs: config.pollIntervalMs,
     logger: config.logger,
-    head: async () => headPosition(await reads()),
+    head: () => guarded('waitForEvents', pool, async () => headPosition(await reads())),
   });
 
   const visibility = createVisibilityWatcher(pool, config.logger);
@@ -133,56 +150,69 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     return result;
   }
 
+  async function appendOwn(plan: AppendPlan): Promise<AppendResult> {
+    const { client, release } = await checkout(pool);
+    let broken: unknown;
+    let committed: Committed;
+    try {
+      committed = await appendInOwnTransaction(client, sql, plan, (error) => {
+        broken = error;
+      });
+    } finally {
+      release(broken);
+    }
+    return settleCommitted(committed);
+  }
+
   const store: PostgresEventStore = {
     name: 'postgres',
+    outbox: true,
     schema,
 
     async append(stream, events, appendOptions = {}) {
-      const { partitions } = await ready();
-      const plan = planAppend(schema, stream, events, appendOptions.expectedVersion ?? 'any', partitions);
-      if (appendOptions.client !== undefined) {
-        return appendInCallerTransaction(
-          appendOptions.client,
-          sql,
-          plan,
-          appendOptions,
-          config.notify ? channel : null,
-          settleCommitted,
-        );
-      }
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      let committed: Committed;
-      try {
-        committed = await appendInOwnTransaction(client, sql, plan, (error) => {
-          broken = error instanceof Error ? error : new Error(String(error));
+      if (closed) throw new ClosedError('the postgres event store', `append to ${JSON.stringify(stream)}`);
+      const { transaction } = appendOptions;
+      return guarded('append', transaction ?? pool, async () => {
+        const { partitions } = await ready();
+        const plan = planAppend(schema, stream, events, appendOptions.expectedVersion ?? 'any', partitions);
+        if (transaction === undefined) return appendOwn(plan);
+        return appendInCallerTransaction(transaction, sql, plan, {
+          requireTransaction: appendOptions.requireTransaction ?? DEFAULTS.requireTransaction,
+          channel: config.notify ? channel : null,
+          committed: settleCommitted,
         });
-      } finally {
-        client.release(broken);
-      }
-      return settleCommitted(committed);
+      });
     },
 
     async *readStream(stream, readOptions) {
-      await ready();
-      yield* readStream({ db: pool, sql }, stream, readOptions);
+      try {
+        await ready();
+        yield* readStream({ db: pool, sql }, stream, readOptions);
+      } catch (error) {
+        throw storeFailure('readStream', pool, error);
+      }
     },
 
     readAll(readOptions: ReadAllOptions = {}) {
-      return readAllPages(store, readOptions);
+      const pages = {
+        readPage: (page: PageOptions) => guarded('readAll', pool, async () => readPage(await reads(), page)),
+      };
+      return readAllPages(pages, readOptions);
     },
 
-    async readPage(pageOptions) {
-      return readPage(await reads(), pageOptions);
+    readPage(pageOptions) {
+      return guarded('readPage', pool, async () => readPage(await reads(), pageOptions));
     },
 
-    async streamVersion(stream) {
-      await ready();
-      return streamVersion({ db: pool, sql }, stream);
+    streamVersion(stream) {
+      return guarded('streamVersion', pool, async () => {
+        await ready();
+        return streamVersion({ db: pool, sql }, stream);
+      });
     },
 
-    async headPosition() {
-      return headPosition(await reads());
+    headPosition() {
+      return guarded('headPosition', pool, async () => headPosition(await reads()));
     },
 
     async waitForEvents(from, signal) {
@@ -191,9 +221,12 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
     },
 
     async close() {
+      if (closed) return;
+      closed = true;
       visibility.close();
       await notifier?.close();
       await wakeups.close();
+      unguard();
     },
 
     [Symbol.asyncDispose]() {

@@ -1,7 +1,9 @@
 import { InvalidOptionError } from '@relaybus/core';
 import type { Pool } from 'pg';
+import { guarded } from './failures';
 import { checkIdentifier, tablesOf } from './identifiers';
 import { DEFAULTS } from './options';
+import { run } from './sql/query';
 
 /**
  * Options of {@link pruneEvents}.
@@ -35,7 +37,8 @@ export interface PruneEventsOptions {
 
 /**
  * Retention for outbox-only use: deletes events the relay has published in every partition (and older than
- * `olderThanMs`), in small batches. Pruned events are gone for good: `readAll`, `readStream`, replays and
+ * `olderThanMs`), in small batches, keeping events the relay parked until they are redriven or purged. Pruned
+ * events are gone for good: `readAll`, `readStream`, replays and
  * projections can no longer see them, so do not prune a log that is also your event store. Stream versions are
  * kept, so appends carry on with the right versions. Returns how many events were deleted.
  *
@@ -63,7 +66,7 @@ export async function pruneEvents(options: PruneEventsOptions): Promise<number> 
   const t = tablesOf(schema);
   const statement = {
     label: 'pruneEvents',
-    privilege: `SELECT on ${t.relayLeases}; SELECT, DELETE on ${t.events}`,
+    privilege: `SELECT on ${t.relayLeases}, ${t.relayDeadLetters}; SELECT, DELETE on ${t.events}`,
     // Per partition, only rows at or before its checkpoint; a partition without one keeps everything.
     text: `WITH l AS (
         SELECT partition, split_part(position, '.', 1)::integer AS p_epoch,
@@ -74,16 +77,23 @@ export async function pruneEvents(options: PruneEventsOptions): Promise<number> 
           SELECT e.epoch, e.tx_id, e.id FROM ${t.events} e
           WHERE e.partition = l.partition AND (e.epoch, e.tx_id, e.id) <= (l.p_epoch, l.p_tx, l.p_id)
             AND e.created_at < now() - $2::bigint * interval '1 millisecond'
+            AND NOT EXISTS (
+              SELECT 1 FROM ${t.relayDeadLetters} d
+              WHERE d.relay = $1 AND d.event_id = e.event_id AND d.redriven_at IS NULL
+            )
           ORDER BY e.epoch, e.tx_id, e.id LIMIT $3
         ) e LIMIT $3
       )
       DELETE FROM ${t.events} e USING doomed d
-      WHERE (e.epoch, e.tx_id, e.id) = (d.epoch, d.tx_id, d.id)`,
+      WHERE (e.epoch, e.tx_id, e.id) = (d.epoch, d.tx_id, d.id)
+      RETURNING 1`,
   };
   let total = 0;
   for (;;) {
-    const result = await options.pool.query(statement.text, [relay, olderThanMs, batchSize]);
-    const count = result.rowCount ?? 0;
+    const deleted = await guarded('pruneEvents', options.pool, () =>
+      run(options.pool, statement, [relay, olderThanMs, batchSize]),
+    );
+    const count = deleted.length;
     total += count;
     if (count === 0) return total;
   }

@@ -16,37 +16,38 @@ export interface ReadContext {
   readonly epoch: number;
 }
 
+/** What `readPage` takes: the position to read after, the types to keep, and the page size. */
+export interface PageOptions {
+  readonly from?: string | undefined;
+  readonly types?: ReadonlyArray<string> | undefined;
+  readonly limit: number;
+}
+
 interface FilteredRow extends EventRow {
   readonly is_head: boolean;
 }
 
 /**
  * One page of the global log after `from`: only rows below the oldest in-flight transaction (so a transaction that
- * commits later can never land behind a page already read), in `(epoch, tx_id, id)` order.
+ * commits later can never land behind a page already read), in `(epoch, tx_id, id)` order, through `read_page()`,
+ * whose plan is an ordered index range scan whatever the table's statistics (see migration 3).
  */
-export async function readPage(
-  context: ReadContext,
-  options: { from?: string; types?: ReadonlyArray<string>; limit: number },
-): Promise<EventPage> {
+export async function readPage(context: ReadContext, options: PageOptions): Promise<EventPage> {
   const { db, sql, epoch } = context;
   const limit = positiveInteger('readPage', 'limit', options.limit);
   const after = options.from === undefined ? ORIGIN : parsePosition(options.from);
-  const range = after.epoch === epoch ? 'current' : 'older';
-  const params: unknown[] = [after.epoch, after.txId, after.id, limit];
-  if (range === 'older') params.push(epoch);
   const { types } = options;
-  if (types === undefined) {
-    const events = (await run<EventRow>(db, sql.page[`${range}:all`], params)).map(storedEventOf);
+  const rows = await run<FilteredRow>(db, sql.page, [
+    after.epoch,
+    after.txId,
+    after.id,
+    limit,
+    epoch,
+    types === undefined ? null : [...types],
+  ]);
+  const events = rows.filter((row) => !row.is_head).map(storedEventOf);
+  if (types === undefined || events.length === limit)
     return { events, next: events[events.length - 1]?.position };
-  }
-  const single = types.length === 1 ? types[0] : undefined;
-  const statement = sql.page[`${range}:${single === undefined ? 'many' : 'one'}`];
-  const rows = await run<FilteredRow>(db, statement, [...params, single ?? [...types]]);
-  const events = rows
-    .filter((row) => !row.is_head)
-    .map(storedEventOf)
-    .sort((a, b) => (a.position < b.position ? -1 : 1));
-  if (events.length === limit) return { events, next: events[events.length - 1]?.position };
   // Fewer matches than asked for: everything up to the visible head was scanned, so the next page starts there.
   const head = rows.find((row) => row.is_head);
   return { events, next: head === undefined ? undefined : positionOfRow(head) };

@@ -2,6 +2,8 @@ import type { Logger } from '@relaybus/core';
 import { ClosedError } from '@relaybus/core';
 import type { Pool, PoolClient } from 'pg';
 import { quoteIdentifier } from './identifiers';
+import type { CheckedOut } from './sql/transaction';
+import { checkout } from './sql/transaction';
 
 /** What the wake-up machinery needs from its store. */
 export interface WakeupsConfig {
@@ -53,7 +55,7 @@ export function createWakeups(config: WakeupsConfig): Wakeups {
   let delayMs = config.pollIntervalMs;
   let checking = false;
   let checkAgain = false;
-  let listener: { readonly client: PoolClient; readonly detach: () => void } | undefined;
+  let listener: (CheckedOut & { readonly detach: () => void }) | undefined;
   let connecting: Promise<void> | undefined;
   let listenRetryAt = 0;
 
@@ -111,34 +113,34 @@ export function createWakeups(config: WakeupsConfig): Wakeups {
   }
 
   async function connect(name: string): Promise<void> {
-    let client: PoolClient | undefined;
+    let out: CheckedOut | undefined;
     try {
-      client = await pool.connect();
-      const connected = client;
-      const onError = (error: Error): void => dropListener(connected, error);
-      connected.on('notification', hint);
-      connected.on('error', onError);
+      out = await checkout(pool);
+      const { client } = out;
+      const onError = (error: Error): void => dropListener(client, error);
+      client.on('notification', hint);
+      client.on('error', onError);
       const detach = (): void => {
-        connected.off('notification', hint);
-        connected.off('error', onError);
+        client.off('notification', hint);
+        client.off('error', onError);
       };
-      await connected.query(`LISTEN ${quoteIdentifier(name)}`);
-      listener = { client: connected, detach };
+      await client.query(`LISTEN ${quoteIdentifier(name)}`);
+      listener = { ...out, detach };
       if (closed) await releaseListener();
       // Anything committed before LISTEN took effect sent no notification to us: look once.
       else hint();
     } catch (error) {
       listenRetryAt = Date.now() + LISTEN_RETRY_MS;
       logger.warn('postgres event store: cannot LISTEN for appends; polling only for now', { error });
-      if (client !== undefined && listener?.client !== client) client.release(toError(error));
+      if (out !== undefined && listener?.client !== out.client) out.release(error);
     }
   }
 
   function dropListener(client: PoolClient, error: Error): void {
     if (listener?.client !== client) return;
     listener.detach();
+    listener.release(error);
     listener = undefined;
-    client.release(error);
     logger.warn('postgres event store: the LISTEN connection failed; reconnecting, polling meanwhile', {
       error,
     });
@@ -153,9 +155,9 @@ export function createWakeups(config: WakeupsConfig): Wakeups {
     try {
       // The connection goes back to the user's pool: it must not keep listening there.
       await current.client.query('UNLISTEN *');
-      current.client.release();
+      current.release();
     } catch (error) {
-      current.client.release(toError(error));
+      current.release(error);
     }
   }
 
@@ -206,8 +208,4 @@ export function createWakeups(config: WakeupsConfig): Wakeups {
       await releaseListener();
     },
   };
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

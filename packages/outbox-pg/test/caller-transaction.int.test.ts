@@ -27,7 +27,7 @@ describe("appending in the caller's transaction", () => {
     await client.query('BEGIN');
     await client.query(`INSERT INTO ${tasks} VALUES ('t1', 'Write')`);
     const result = await store.append('task-t1', [envelope('task.created', 'created')], {
-      client,
+      transaction: client,
       expectedVersion: 'no_stream',
     });
     expect(result.streamVersion).toBe(1);
@@ -47,7 +47,7 @@ describe("appending in the caller's transaction", () => {
     const client = await db.client();
     await client.query('BEGIN');
     await client.query(`INSERT INTO ${tasks} VALUES ('t1', 'Write')`);
-    await store.append('task-t1', [envelope('task.created', 'created')], { client });
+    await store.append('task-t1', [envelope('task.created', 'created')], { transaction: client });
     await client.query('COMMIT');
 
     await waiting;
@@ -63,13 +63,13 @@ describe("appending in the caller's transaction", () => {
     const { store } = await setup();
     const client = await db.client();
     const error = await store
-      .append('task-t1', [envelope('task.created', 'created')], { client })
+      .append('task-t1', [envelope('task.created', 'created')], { transaction: client })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransactionRequiredError);
     expect(error).toMatchObject({
       name: 'TransactionRequiredError',
       code: 'INVALID_OPTION',
-      option: 'client',
+      option: 'transaction',
     });
     expect((error as Error).message).toMatch(/BEGIN/);
     expect(await store.streamVersion('task-t1')).toBe(0);
@@ -79,7 +79,7 @@ describe("appending in the caller's transaction", () => {
     const { store } = await setup();
     const client = await db.client();
     const result = await store.append('task-t1', [envelope('task.created', 'created')], {
-      client,
+      transaction: client,
       requireTransaction: false,
     });
     expect(result.streamVersion).toBe(1);
@@ -99,14 +99,14 @@ describe("appending in the caller's transaction", () => {
     await client.query('BEGIN');
     await client.query(`INSERT INTO ${tasks} VALUES ('t1', 'Write')`);
     const conflict = await store
-      .append('task-t1', [envelope('task.renamed', 'stale')], { client, expectedVersion: 0 })
+      .append('task-t1', [envelope('task.renamed', 'stale')], { transaction: client, expectedVersion: 0 })
       .catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(VersionConflictError);
     expect(conflict).toMatchObject({ expected: 0, actual: 1 });
 
     const renamed = envelope('task.renamed', 'renamed');
-    const first = await store.append('task-t1', [renamed], { client, expectedVersion: 1 });
-    const again = await store.append('task-t1', [renamed], { client, expectedVersion: 1 });
+    const first = await store.append('task-t1', [renamed], { transaction: client, expectedVersion: 1 });
+    const again = await store.append('task-t1', [renamed], { transaction: client, expectedVersion: 1 });
     expect(again).toEqual(first);
     await client.query('COMMIT');
 

@@ -42,7 +42,7 @@ describe('migrate()', () => {
       schema,
       fromVersion: 0,
       toVersion: SCHEMA_VERSION,
-      applied: [1, 2],
+      applied: [1, 2, 3],
       partitions: 16,
       epoch: 1,
       epochStarted: false,
@@ -59,7 +59,7 @@ describe('migrate()', () => {
     const { rows } = await db.pool.query(
       `SELECT version FROM "${schema}".schema_migrations ORDER BY version`,
     );
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     expect(await tablesIn(schema)).toEqual(TABLES);
   });
 
@@ -67,8 +67,10 @@ describe('migrate()', () => {
     const schema = await db.newSchema();
     const store = db.track(postgresEventStore({ pool: db.pool, schema }));
     await store.append('task-1', [envelope('t', 'a')]);
-    // Back to what release 1 left: its tables and events, no append function.
+    // Back to what release 1 left: its tables and events, no append or read function, no error history.
     await db.pool.query(`DROP FUNCTION "${schema}".append_events`);
+    await db.pool.query(`DROP FUNCTION "${schema}".read_page`);
+    await db.pool.query(`ALTER TABLE "${schema}".relay_dead_letters DROP COLUMN previous_errors`);
     await db.pool.query(`DELETE FROM "${schema}".schema_migrations WHERE version > 1`);
     const older = db.track(postgresEventStore({ pool: db.pool, schema }));
     const error = await older.append('task-1', [envelope('t', 'b')]).catch((e: unknown) => e);
@@ -80,7 +82,7 @@ describe('migrate()', () => {
       packageVersion: SCHEMA_VERSION,
     });
     expect((error as Error).message).toMatch(/Run migrate\(pool, \{ schema: '.+' \}\)/);
-    expect(await migrate(db.pool, { schema })).toMatchObject({ fromVersion: 1, applied: [2] });
+    expect(await migrate(db.pool, { schema })).toMatchObject({ fromVersion: 1, applied: [2, 3] });
     const upgraded = db.track(postgresEventStore({ pool: db.pool, schema }));
     await expect(upgraded.append('task-1', [envelope('t', 'b')])).resolves.toMatchObject({
       streamVersion: 2,

@@ -53,10 +53,10 @@ describe('global order without gaps', () => {
       const [t1, t2, t3, t4] = [await begin(), await begin(), await begin(), await begin()];
       if (!t1 || !t2 || !t3 || !t4) throw new Error('transactions missing');
       expect(BigInt(t1.xid) < BigInt(t2.xid) && BigInt(t3.xid) < BigInt(t4.xid)).toBe(true);
-      await store.append('s-1', [envelope('t', 't1.a')], { client: t1.client });
-      await store.append('s-2', [envelope('t', 't2.a')], { client: t2.client });
-      await store.append('s-3', [envelope('t', 't3.a'), envelope('t', 't3.b')], { client: t3.client });
-      await store.append('s-4', [envelope('t', 't4.a')], { client: t4.client });
+      await store.append('s-1', [envelope('t', 't1.a')], { transaction: t1.client });
+      await store.append('s-2', [envelope('t', 't2.a')], { transaction: t2.client });
+      await store.append('s-3', [envelope('t', 't3.a'), envelope('t', 't3.b')], { transaction: t3.client });
+      await store.append('s-4', [envelope('t', 't4.a')], { transaction: t4.client });
 
       // A reader keyed on "highest id seen" would take t4's row now and skip t1's for good.
       await t4.client.query('COMMIT');
@@ -191,7 +191,7 @@ describe('per-stream order in the global feed', () => {
 
       // The older transaction would get version 2 but sort before version 1 in the feed.
       const error = await store
-        .append('task-1', [envelope('t', 'v2')], { client: older.client })
+        .append('task-1', [envelope('t', 'v2')], { transaction: older.client })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StreamOrderConflictError);
       expect(error).toMatchObject({ code: 'VERSION_CONFLICT', stream: 'task-1', expected: 'any', actual: 1 });
@@ -199,7 +199,7 @@ describe('per-stream order in the global feed', () => {
 
       const retry = await begin();
       const v2 = envelope('t', 'v2');
-      await store.append('task-1', [v2], { client: retry.client, expectedVersion: 1 });
+      await store.append('task-1', [v2], { transaction: retry.client, expectedVersion: 1 });
       await retry.client.query('COMMIT');
       const feed = await readUntil(
         () => collect(store.readAll()),

@@ -1,6 +1,7 @@
+import { uuidv7 } from '@relaybus/core';
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { tablesOf } from '../src/identifiers';
-import { storeStatements } from '../src/sql/store-statements';
+import { postgresEventStore } from '../src/index';
 import { useTestDatabase } from './support/database';
 
 const db = useTestDatabase();
@@ -11,68 +12,124 @@ interface PlanNode {
   readonly Plans?: ReadonlyArray<PlanNode>;
 }
 
-function nodesOf(node: PlanNode): PlanNode[] {
-  return [node, ...(node.Plans ?? []).flatMap(nodesOf)];
-}
+const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
+const summary = (nodes: ReadonlyArray<PlanNode>): string[] =>
+  nodes.map((node) => `${node['Node Type']}${node['Index Name'] ? ` on ${node['Index Name']}` : ''}`);
 
-/** The plan of `text` with `values`, as the node types and index names of every node. */
-async function planOf(text: string, values: unknown[]): Promise<PlanNode[]> {
-  const { rows } = await db.pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-    `EXPLAIN (FORMAT JSON) ${text}`,
-    values,
-  );
-  const plan = rows[0]?.['QUERY PLAN'][0]?.Plan;
-  if (plan === undefined) throw new Error('no plan');
-  return nodesOf(plan);
-}
-
-function summary(nodes: ReadonlyArray<PlanNode>): string[] {
-  return nodes.map((node) => `${node['Node Type']}${node['Index Name'] ? ` on ${node['Index Name']}` : ''}`);
-}
-
-describe('the polling queries use an index range scan', () => {
-  it('readPage and the relay’s per-partition poll scan an index in order, with no sort', async () => {
-    const schema = await db.newSchema();
-    // A log of 50,000 events written by 200 transactions, as the store writes them (one stream per transaction),
-    // 1 in 50 of a rare type, keys spread over the 16 partitions.
-    for (let tx = 0; tx < 200; tx++) {
-      await db.pool.query(
-        `INSERT INTO "${schema}".events (epoch, event_id, stream, stream_version, type, version, key, partition, envelope)
-         SELECT 1, gen_random_uuid()::text, $1, g, CASE WHEN g % 50 = 7 THEN 'task.rare' ELSE 'task.common' END, 1,
-           'task-' || (g % 1000), g % 16, jsonb_build_object('label', $1 || '.' || g)
-         FROM generate_series(1, 250) g`,
-        [`stream-${tx}`],
+/**
+ * Loads a log the way the issue describes it: 50,000 events appended through the store in 500 transactions, 1 in
+ * 50 of a rare type, and no ANALYZE, so the table has no statistics at all.
+ */
+async function freshLog(schema: string): Promise<void> {
+  const store = postgresEventStore({ pool: db.pool, schema, visibilityWaitMs: 0, notify: false });
+  try {
+    for (let tx = 0; tx < 500; tx++) {
+      await store.append(
+        `stream-${tx}`,
+        Array.from({ length: 100 }, (_, i) => ({
+          id: uuidv7(),
+          type: i % 50 === 7 ? 'task.rare' : 'task.common',
+          version: 1,
+          time: new Date().toISOString(),
+          source: 'outbox-pg/test',
+          key: `task-${i}`,
+          metadata: {},
+          data: { label: `${tx}.${i}` },
+        })),
       );
     }
-    await db.pool.query(`ANALYZE "${schema}".events`);
-    // Reading from the first transaction on: most of the log lies ahead, as for a reader catching up.
-    const { rows } = await db.pool.query<{ tx_id: string; id: string }>(
-      `SELECT tx_id::text, id::text FROM "${schema}".events ORDER BY epoch, tx_id, id LIMIT 1`,
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The plans Postgres actually ran for the statements inside `read_page()`, captured with auto_explain (nested
+ * statements, reported as notices to this session): EXPLAIN of the call itself shows only a function scan.
+ */
+async function plansInside(client: pg.PoolClient, call: () => Promise<unknown>): Promise<string[][]> {
+  const plans: string[][] = [];
+  const onNotice = (notice: { message?: string | undefined }): void => {
+    const json = notice.message?.replace(/^duration: [\d.]+ ms\s+plan:\s*/, '') ?? '';
+    if (!json.startsWith('{')) return;
+    const explained = JSON.parse(json) as { 'Query Text': string; Plan: PlanNode };
+    if (!explained['Query Text'].includes('read_page(')) plans.push(summary(nodesOf(explained.Plan)));
+  };
+  client.on('notice', onNotice);
+  try {
+    await call();
+  } finally {
+    client.off('notice', onNotice);
+  }
+  return plans;
+}
+
+describe('the global read plan does not depend on statistics', () => {
+  it('on a freshly loaded, never analyzed log, every page is an ordered index range scan with no sort', async () => {
+    const schema = await db.newSchema();
+    await freshLog(schema);
+    const client = await db.client();
+    const { rows } = await client.query<{ analyzed: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = $1 AND tablename = 'events') AS analyzed`,
+      [schema],
     );
-    const { page: statements } = storeStatements(tablesOf(schema));
-    const after = [1, rows[0]?.tx_id, rows[0]?.id, 100];
+    expect(rows[0]?.analyzed, 'the log has no statistics').toBe(false);
+    await client.query("LOAD 'auto_explain'");
+    await client.query(
+      'SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; ' +
+        'SET auto_explain.log_level = notice; SET auto_explain.log_format = json; SET auto_explain.log_analyze = off',
+    );
+    // Reading from the first transaction on: most of the log lies ahead, as for a replay.
+    const read = (types: string[] | null) =>
+      client.query(`SELECT * FROM "${schema}".read_page(1, '0'::xid8, 0, 1000, 1, $1::text[])`, [types]);
 
-    const page = await planOf(statements['current:all'].text, after);
-    expect(summary(page)).not.toContainEqual(expect.stringMatching(/Sort/));
-    expect(summary(page)).toContain('Index Scan on events_pkey');
+    const [all, ...restAll] = await plansInside(client, () => read(null));
+    expect(restAll).toEqual([]);
+    expect(all).toEqual(['Limit', 'Index Scan on events_pkey']);
 
-    const rare = await planOf(statements['current:one'].text, [...after, 'task.rare']);
-    expect(summary(rare)).not.toContainEqual(expect.stringMatching(/Sort/));
-    expect(summary(rare), 'a rare type is read through its own index').toContain(
+    const [rare, rareHead] = await plansInside(client, () => read(['task.rare']));
+    expect(rare, 'one type reads its own index, in global order').toEqual([
+      'Limit',
       'Index Scan on events_type_order',
+    ]);
+    expect(rareHead).not.toContainEqual(expect.stringMatching(/Sort|Seq Scan|Bitmap/));
+
+    const [several, severalHead] = await plansInside(client, () => read(['task.common', 'task.rare']));
+    expect(several).toEqual(['Limit', 'Index Scan on events_pkey']);
+    expect(severalHead).not.toContainEqual(expect.stringMatching(/Sort|Seq Scan|Bitmap/));
+  }, 60_000);
+
+  it('stale statistics (analyzed while nearly empty, then loaded) give the same plans', async () => {
+    const schema = await db.newSchema();
+    const store = db.track(postgresEventStore({ pool: db.pool, schema, visibilityWaitMs: 0 }));
+    await store.append('early', [
+      {
+        id: uuidv7(),
+        type: 'task.common',
+        version: 1,
+        time: new Date().toISOString(),
+        source: 's',
+        metadata: {},
+        data: {},
+      },
+    ]);
+    await db.pool.query(`ANALYZE "${schema}".events`);
+    await freshLog(schema);
+    const client = await db.client();
+    await client.query("LOAD 'auto_explain'");
+    await client.query(
+      'SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; ' +
+        'SET auto_explain.log_level = notice; SET auto_explain.log_format = json',
     );
-
-    const several = await planOf(statements['current:many'].text, [...after, ['task.common', 'task.rare']]);
-    expect(summary(several)).not.toContainEqual(expect.stringMatching(/Sort/));
-    expect(summary(several)).toContain('Index Scan on events_pkey');
-
-    // The relay reads one partition at a time, in global order, below the same horizon.
-    const relayPoll = `SELECT e.epoch, e.tx_id::text, e.id::text, e.envelope::text FROM "${schema}".events e
-      WHERE e.partition = $5 AND e.epoch = $1::integer AND (e.tx_id, e.id) > ($2::xid8, $3::bigint)
-        AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY e.epoch, e.tx_id, e.id LIMIT $4`;
-    const relay = await planOf(relayPoll, [...after, 2]);
-    expect(summary(relay)).not.toContainEqual(expect.stringMatching(/Sort/));
-    expect(summary(relay)).toContain('Index Scan on events_partition_order');
-  });
+    const { rows } = await client.query<{ tx_id: string; id: string }>(
+      `SELECT tx_id::text, id::text FROM "${schema}".events ORDER BY epoch, tx_id, id OFFSET 25000 LIMIT 1`,
+    );
+    const [middle] = await plansInside(client, () =>
+      client.query(`SELECT * FROM "${schema}".read_page(1, $1::xid8, $2::bigint, 5000, 1, NULL)`, [
+        rows[0]?.tx_id,
+        rows[0]?.id,
+      ]),
+    );
+    expect(middle).toEqual(['Limit', 'Index Scan on events_pkey']);
+  }, 60_000);
 });

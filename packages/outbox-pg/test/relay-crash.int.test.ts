@@ -1,27 +1,16 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { StoredEvent } from '@relaybus/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createInbox, createOutboxRelay, postgresEventStore } from '../src/index';
 import { useTestDatabase } from './support/database';
 import { envelope } from './support/events';
 import { recordingTransport, until } from './support/recording-transport';
+import { published, spawnRelay } from './support/relay-process';
 
 const db = useTestDatabase();
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'relay-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function published(file: string): Array<{ id: string; body: StoredEvent }> {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.endsWith('}'))
-    .map((line) => JSON.parse(line) as { id: string; body: StoredEvent });
-}
 
 describe('outbox relay: crash', () => {
   db.shareHorizonPerTest();
@@ -36,26 +25,15 @@ describe('outbox relay: crash', () => {
       );
     }
     const file = join(dir, 'published.jsonl');
-    const child = spawn(
-      join(root, 'node_modules/.bin/tsx'),
-      ['--conditions=@relaybus/source', fileURLToPath(new URL('./support/relay-child.ts', import.meta.url))],
-      {
-        cwd: root,
-        env: { ...process.env, RELAY_SCHEMA: schema, RELAY_FILE: file },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_, signal) => resolve(signal)),
-    );
+    const child = spawnRelay(schema, file);
     await until(() => published(file).length >= 60, 'the child to publish 60 events', 20_000);
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    await child.kill();
+    expect(await child.exited).toBe('SIGKILL');
     const beforeKill = published(file);
     expect(beforeKill.length).toBeLessThan(400);
 
     const transport = recordingTransport();
-    const relay = db.track(createOutboxRelay({ pool: db.pool, schema, transport, leaseMs: 1_000 }));
+    const relay = db.track(createOutboxRelay({ pool: db.pool, schema, transport, leaseTtlMs: 1_000 }));
     await relay.start();
     const all = new Set<string>();
     await until(

@@ -46,7 +46,7 @@ async function runWith(relayCount: number, closeOneMidway: boolean, balanceFirst
   const schema = await db.newSchema({ partitions: 16 });
   const transport = recordingTransport();
   const relays: OutboxRelay[] = Array.from({ length: relayCount }, () =>
-    db.track(createOutboxRelay({ pool: db.pool, schema, transport, leaseMs: 1_500, batchSize: 200 })),
+    db.track(createOutboxRelay({ pool: db.pool, schema, transport, leaseTtlMs: 1_500, batchSize: 200 })),
   );
   await Promise.all(relays.map((relay) => relay.start()));
   if (balanceFirst) {

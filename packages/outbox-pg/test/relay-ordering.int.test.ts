@@ -13,7 +13,7 @@ describe('outbox relay: ordering', () => {
     const schema = await db.newSchema({ partitions: 4 });
     const store = db.track(postgresEventStore({ pool: db.pool, schema }));
     const transport = recordingTransport();
-    const relay = db.track(createOutboxRelay({ pool: db.pool, schema, transport, leaseMs: 2_000 }));
+    const relay = db.track(createOutboxRelay({ pool: db.pool, schema, transport, leaseTtlMs: 2_000 }));
     await relay.start();
 
     const clients = await Promise.all([1, 2, 3, 4].map(() => db.client()));
@@ -24,7 +24,7 @@ describe('outbox relay: ordering', () => {
         `s${n}`,
         [envelope('test.happened', `t${n}-a`), envelope('test.happened', `t${n}-b`)],
         {
-          client,
+          transaction: client,
         },
       );
     }
@@ -62,7 +62,7 @@ describe('outbox relay: ordering', () => {
         transport,
         listen: false,
         pollIntervalMs: 60_000,
-        leaseMs: 60_000,
+        leaseTtlMs: 60_000,
       }),
     );
     await relay.start();

@@ -40,7 +40,7 @@ describe('waitForEvents across processes', () => {
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
-      await writer.append('s', [envelope('t', 'a')], { client });
+      await writer.append('s', [envelope('t', 'a')], { transaction: client });
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(woken, 'nothing is visible before the commit').toBe(false);
       await client.query('COMMIT');

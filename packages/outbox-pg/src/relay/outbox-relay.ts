@@ -1,17 +1,21 @@
 import type { MetricsMiddleware } from '@relaybus/core';
 import { ClosedError, uuidv7 } from '@relaybus/core';
-import { SchemaVersionError } from '../errors';
+import { guarded, storeFailure } from '../failures';
 import { notifyChannel, tablesOf } from '../identifiers';
 import { onLocalCommit } from '../local-commits';
-import { SCHEMA_VERSION } from '../migrations';
+import { guardPoolErrors } from '../pool-errors';
 import { headPosition } from '../reads';
-import { pgCode, run } from '../sql/query';
+import { run } from '../sql/query';
 import { storeStatements } from '../sql/store-statements';
 import { createWakeups } from '../wakeups';
+import { isBatchable, stepPartitions } from './batch-step';
+import type { StepContext } from './checkpoints';
+import { asError } from './checkpoints';
 import type { Lease, LeaseContext } from './leases';
-import { rebalance, releaseAll, renew } from './leases';
-import type { StepContext } from './partition-step';
-import { isBatchable, stepPartition, stepPartitions } from './partition-step';
+import { readMeta, rebalance, releaseAllBefore, renew } from './leases';
+import type { ParkedEvents } from './parked-events';
+import { parkedEvents } from './parked-events';
+import { stepPartition } from './partition-step';
 import type { RelayMetricsOptions } from './relay-metrics';
 import { registerRelayMetrics } from './relay-metrics';
 import type { OutboxRelayOptions } from './relay-options';
@@ -40,13 +44,17 @@ export interface OutboxRelay extends AsyncDisposable {
   /**
    * Creates the lease rows if needed, claims a fair share of the partitions and starts forwarding. Idempotent.
    * @throws {@link SchemaVersionError} when the schema is not migrated.
+   * @throws `StoreUnavailableError` when Postgres cannot be reached, `StoreError` when it fails a statement.
    */
   start(): Promise<void>;
   /**
    * Stops forwarding, waits up to `timeoutMs` for the batch in flight, and gives the leases back so other
-   * instances continue at once.
+   * instances continue at once (retrying over a dropped connection within `timeoutMs`; if Postgres stays
+   * unreachable, it logs one warning and the leases expire after `leaseTtlMs`).
    */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
+  /** The events this relay name parked: list, inspect, redrive, purge. Works whether or not the relay runs. */
+  readonly parked: ParkedEvents;
   /** Lag per partition, the oldest in-flight writing transaction, and the parked count. */
   stats(): Promise<OutboxRelayStats>;
   /**
@@ -59,8 +67,9 @@ export interface OutboxRelay extends AsyncDisposable {
 /**
  * Creates an outbox relay over the Postgres event log. Each pass reads the next batch of every partition it holds
  * below the visibility horizon (one statement), publishes them with no transaction open (one call), then advances
- * the checkpoints with one compare-and-set on their lease rows (fencing tokens). Instances with the same name split the key partitions under leases (fair
- * share, heartbeat renewal, takeover after expiry), so per-key order holds with several processes. It wakes on
+ * the checkpoints with one compare-and-set on their lease rows (fencing tokens). Instances with the same name split
+ * the key partitions under leases (fair share, heartbeat renewal, takeover after expiry), so per-key order holds
+ * with several processes. It wakes on
  * local commits in this process, on NOTIFY from others, and polls as a safety net. Delivery is at least once:
  * consumers deduplicate by event id (see {@link createInbox}).
  *
@@ -69,31 +78,35 @@ export interface OutboxRelay extends AsyncDisposable {
  * ```ts
  * import { createOutboxRelay } from '@relaybus/outbox-pg';
  *
- * const relay = createOutboxRelay({ pool, transport: redisTransport({ redis }), name: 'main' });
+ * const relay = createOutboxRelay({ pool, bus, name: 'main' }); // the bus whose Postgres store it reads
  * await relay.start();
  * process.on('SIGTERM', () => void relay.close({ timeoutMs: 5_000 }));
  * ```
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const config = resolveRelayOptions(options);
-  const { pool, schema, name, leaseMs, logger } = config;
+  const { pool, schema, name, leaseTtlMs, logger } = config;
   const tables = tablesOf(schema);
   const sql = relayStatements(tables);
   const storeSql = storeStatements(tables);
   const owner = `${uuidv7()}`;
   const owned = new Map<number, Lease>();
-  const leaseContext: LeaseContext = { pool, sql, relay: name, owner, leaseMs };
+  const leaseContext: LeaseContext = {
+    pool,
+    sql,
+    relay: name,
+    owner,
+    leaseTtlMs,
+    batchSize: config.batchSize,
+  };
   let partitions = 0;
   let epoch = 1;
   const context: StepContext = {
     ...leaseContext,
     transport: config.transport,
     epoch: () => epoch,
-    batchSize: config.batchSize,
-    maxAttempts: config.maxAttempts,
+    retry: config.retry,
     crashLimit: config.crashLimit,
-    retryDelayMs: config.retryDelayMs,
-    maxRetryDelayMs: config.maxRetryDelayMs,
     isPoison: config.isPoison,
     logger,
     lastAcceptedAt: 0,
@@ -103,9 +116,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     channel: config.listen ? notifyChannel(schema) : undefined,
     pollIntervalMs: config.pollIntervalMs,
     logger,
-    head: () => headPosition({ db: pool, sql: storeSql, epoch }),
+    head: () => guarded('relay: poll', pool, () => headPosition({ db: pool, sql: storeSql, epoch })),
   });
-  const maintainEveryMs = Math.max(100, Math.floor(leaseMs / 3));
+  const unguard = guardPoolErrors(pool, logger);
+  const maintainEveryMs = Math.max(100, Math.floor(leaseTtlMs / 3));
   let started: Promise<void> | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
@@ -124,17 +138,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function loadMeta(): Promise<void> {
-    try {
-      const [meta] = await run<{ partitions: number; epoch: number }>(pool, sql.meta);
-      if (meta === undefined) throw new SchemaVersionError(schema, 0, SCHEMA_VERSION);
-      partitions = meta.partitions;
-      epoch = meta.epoch;
-    } catch (error) {
-      if (pgCode(error) === '42P01' || pgCode(error) === '3F000') {
-        throw new SchemaVersionError(schema, 0, SCHEMA_VERSION, { cause: error });
-      }
-      throw error;
-    }
+    ({ partitions, epoch } = await readMeta(leaseContext, schema));
   }
 
   async function maintain(): Promise<void> {
@@ -188,8 +192,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         failures += 1;
         // After a failure (a lost connection, a restart) leases are re-checked and every partition polled.
         nextMaintenance = 0;
-        logger.warn('outbox relay: a step failed; retrying', { relay: name, attempt: failures, error });
-        const delay = Math.min(config.retryDelayMs * 2 ** Math.min(failures - 1, 10), config.maxRetryDelayMs);
+        const reported = storeFailure('relay: step', pool, error);
+        logger.warn('outbox relay: a step failed; retrying', {
+          relay: name,
+          attempt: failures,
+          error: reported,
+        });
+        const delay = config.retry.delayMs(failures, asError(reported));
         if (!stopping) await pause(undefined, Date.now() + delay, false);
       }
     }
@@ -198,22 +207,29 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   function startRenewals(): void {
     renewTimer = setInterval(() => {
       exclusive(() => renew(leaseContext, owned)).catch((error: unknown) => {
-        logger.warn('outbox relay: renewing leases failed', { relay: name, error });
+        logger.warn('outbox relay: renewing leases failed', {
+          relay: name,
+          error: storeFailure('relay: renew leases', pool, error),
+        });
       });
     }, maintainEveryMs);
     renewTimer.unref?.();
   }
 
   async function start(): Promise<void> {
-    await loadMeta();
-    await run(pool, sql.ensureLeases, [name, partitions]);
-    await maintain();
+    await guarded('relay.start', pool, async () => {
+      await loadMeta();
+      await run(pool, sql.ensureLeases, [name, partitions]);
+      await maintain();
+    });
     startRenewals();
     loop = runLoop();
   }
 
   async function close(closeOptions: { readonly timeoutMs?: number } = {}): Promise<void> {
     closed ??= (async () => {
+      const timeoutMs = closeOptions.timeoutMs ?? 10_000;
+      const deadline = Date.now() + timeoutMs;
       stopping = true;
       offLocal();
       config.signal?.removeEventListener('abort', onAbort);
@@ -223,18 +239,28 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (loop !== undefined) {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const timeout = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, closeOptions.timeoutMs ?? 10_000);
+          timer = setTimeout(resolve, timeoutMs);
         });
         await Promise.race([loop, timeout]);
         clearTimeout(timer);
       }
-      await exclusive(() => releaseAll(leaseContext, owned)).catch((error: unknown) => {
-        logger.warn('outbox relay: releasing leases failed; they expire on their own', {
-          relay: name,
-          error,
-        });
-      });
+      // Never started (or start failed before claiming): there is nothing to give back.
+      if (loop !== undefined || owned.size > 0) {
+        const until = Math.max(deadline, Date.now() + 1_000);
+        await exclusive(() => releaseAllBefore(leaseContext, owned, until, config.retry)).catch(
+          (error: unknown) => {
+            logger.warn(
+              `outbox relay: could not give the leases back; other instances take them over after ${leaseTtlMs} ms`,
+              {
+                relay: name,
+                error: storeFailure('relay.close', pool, error),
+              },
+            );
+          },
+        );
+      }
       await wakeups.close();
+      unguard();
     })();
     return closed;
   }
@@ -256,7 +282,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       return started;
     },
     close,
-    stats: () => readRelayStats(pool, tables, name, owned),
+    parked: parkedEvents({
+      pool,
+      tables,
+      relay: name,
+      transport: config.transport,
+      isPoison: config.isPoison,
+    }),
+    stats: () => guarded('relay.stats', pool, () => readRelayStats(pool, tables, name, owned)),
     registerMetrics: (metrics, metricsOptions) =>
       registerRelayMetrics(metrics, () => readRelayStats(pool, tables, name, owned), {
         intervalMs: config.statsIntervalMs,

@@ -1,12 +1,5 @@
-import type { EventBus, Logger, Transport } from '@relaybus/core';
-import {
-  consoleLogger,
-  InvalidEnvelopeError,
-  InvalidOptionError,
-  NonRetryableError,
-  TransportError,
-  ValidationError,
-} from '@relaybus/core';
+import type { Logger, RelaybusErrorCode, RetryOptions, RetryPolicy, Transport } from '@relaybus/core';
+import { consoleLogger, InvalidOptionError, RelaybusError, resolveRetry } from '@relaybus/core';
 import type { Pool } from 'pg';
 import { checkIdentifier } from '../identifiers';
 import { DEFAULTS } from '../options';
@@ -15,12 +8,10 @@ import { DEFAULTS } from '../options';
 export const RELAY_DEFAULTS = {
   name: 'default',
   batchSize: 100,
-  leaseMs: 10_000,
+  leaseTtlMs: 10_000,
   pollIntervalMs: 1_000,
-  maxAttempts: 10,
+  retry: { attempts: 10, backoff: { initialDelayMs: 250, maxDelayMs: 10_000 } },
   crashLimit: 3,
-  retryDelayMs: 250,
-  maxRetryDelayMs: 10_000,
   statsIntervalMs: 5_000,
 } as const;
 
@@ -42,8 +33,11 @@ export interface OutboxRelayOptions {
   schema?: string;
   /** Where events go. Give this or `bus`. */
   transport?: Transport;
-  /** A bus whose transport events go to (`bus.transport`); the bus's publish middleware does not run. */
-  bus?: EventBus;
+  /**
+   * A bus whose transport events go to (`bus.transport`), such as the bus whose Postgres store the relay reads.
+   * The bus's publish middleware does not run again: it ran when the event was published.
+   */
+  bus?: { readonly transport: Transport };
   /**
    * The relay's name: instances with the same name share the work (each partition is leased to one of them) and
    * one checkpoint per partition. Relays with different names each deliver the whole log.
@@ -56,13 +50,13 @@ export interface OutboxRelayOptions {
    */
   batchSize?: number;
   /**
-   * How long a partition lease lasts without renewal; a dead instance's partitions are taken over after this.
-   * Leases are renewed every third of it.
+   * How long a partition lease lasts without renewal, in milliseconds (the Redis transport's `leaseTtlMs` is the
+   * same idea): a dead instance's partitions are taken over after this. Leases are renewed every third of it.
    * @defaultValue 10000
    */
-  leaseMs?: number;
+  leaseTtlMs?: number;
   /**
-   * Longest pause between polls while idle: the bound on how late a lost notification is noticed.
+   * Longest pause between polls while idle, in milliseconds: the bound on how late a lost notification is noticed.
    * @defaultValue 1000
    */
   pollIntervalMs?: number;
@@ -73,35 +67,29 @@ export interface OutboxRelayOptions {
    */
   listen?: boolean;
   /**
-   * Publish attempts of one event that fail while the transport accepts other events, before it is parked.
-   * @defaultValue 10
+   * Publish retries, in core's vocabulary (`RetryOptions`, as for subscriptions). `attempts`: publish attempts of
+   * one event that fail while the transport accepts other events, before it is parked (a transport that fails
+   * everything is retried without end instead). `backoff`: the pause after a failed publish, and after a failed
+   * step (a lost connection) of the relay loop.
+   * @defaultValue `{ attempts: 10, backoff: { initialDelayMs: 250, maxDelayMs: 10_000 } }` (exponential, full
+   * jitter)
    */
-  maxAttempts?: number;
+  retry?: RetryOptions;
   /**
-   * Times a partition may be taken over from a dead owner at the same position before the next event there is
-   * parked as the suspected cause of a crash loop.
+   * Relay instances that may stop (crash, get killed) while publishing one event before that event is parked as
+   * the cause of a crash loop. Only a crash during that event's publish counts: an instance that dies while its
+   * partitions are idle, or while publishing other events, does not.
    * @defaultValue 3
    */
   crashLimit?: number;
   /**
-   * First pause before retrying a failed publish or query; doubles up to `maxRetryDelayMs`.
-   * @defaultValue 250
-   */
-  retryDelayMs?: number;
-  /**
-   * Longest pause between retries.
-   * @defaultValue 10000
-   */
-  maxRetryDelayMs?: number;
-  /**
    * Whether a publish error is final for that event (it is parked at once, not retried).
-   * @defaultValue {@link defaultIsPoison}: `NonRetryableError`, `ValidationError`, `InvalidEnvelopeError`,
-   * `TypeError`/`RangeError` (an envelope that cannot be serialised), and a `TransportError` saying the message is
-   * too large
+   * @defaultValue {@link defaultIsPoison}: errors with the codes `PAYLOAD_TOO_LARGE`, `NON_RETRYABLE`,
+   * `VALIDATION_FAILED` or `INVALID_ENVELOPE`, and `TypeError`/`RangeError` (an envelope that cannot be serialised)
    */
   isPoison?: (error: unknown) => boolean;
   /**
-   * How often `registerMetrics` refreshes the cached lag statistics its gauges read.
+   * How often `registerMetrics` refreshes the cached lag statistics its gauges read, in milliseconds.
    * @defaultValue 5000
    */
   statsIntervalMs?: number;
@@ -121,41 +109,50 @@ export interface ResolvedRelayOptions {
   readonly transport: Transport;
   readonly name: string;
   readonly batchSize: number;
-  readonly leaseMs: number;
+  readonly leaseTtlMs: number;
   readonly pollIntervalMs: number;
   readonly listen: boolean;
-  readonly maxAttempts: number;
+  readonly retry: RetryPolicy;
   readonly crashLimit: number;
-  readonly retryDelayMs: number;
-  readonly maxRetryDelayMs: number;
   readonly isPoison: (error: unknown) => boolean;
   readonly statsIntervalMs: number;
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
 }
 
-const TOO_LARGE =
-  /too large|too big|exceeds|payload size|max(imum)?[ _-]?(message|payload)?[ _-]?(size|length)/i;
+/** Failures that end the same way on every attempt, by code (relaybus errors of any copy of the package). */
+const POISON_CODES: ReadonlyArray<RelaybusErrorCode> = [
+  'PAYLOAD_TOO_LARGE',
+  'NON_RETRYABLE',
+  'VALIDATION_FAILED',
+  'INVALID_ENVELOPE',
+];
 
 /**
- * The default poison test: errors that will fail the same way on every attempt, such as an invalid envelope or a
- * message the transport says is too large. Other errors are retried (see `maxAttempts`).
+ * The default poison test: errors that will fail the same way on every attempt, such as a message the transport
+ * says is too large (`PAYLOAD_TOO_LARGE`, whichever transport threw it) or an invalid envelope. Other errors are
+ * retried (see `retry`).
  *
  * @example
  * ```ts
- * createOutboxRelay({ pool, transport, isPoison: (e) => defaultIsPoison(e) || isTooLarge(e) });
+ * createOutboxRelay({ pool, transport, isPoison: (e) => defaultIsPoison(e) || isQuotaExceeded(e) });
  * ```
  */
 export function defaultIsPoison(error: unknown): boolean {
   return (
-    error instanceof NonRetryableError ||
-    error instanceof ValidationError ||
-    error instanceof InvalidEnvelopeError ||
+    POISON_CODES.some((code) => RelaybusError.is(error, code)) ||
     error instanceof TypeError ||
-    error instanceof RangeError ||
-    (error instanceof TransportError && TOO_LARGE.test(error.message))
+    error instanceof RangeError
   );
 }
+
+/** Options of earlier releases, and what took their place (refused loudly rather than ignored). */
+const RENAMED: ReadonlyArray<readonly [string, string]> = [
+  ['leaseMs', 'leaseTtlMs'],
+  ['maxAttempts', 'retry.attempts'],
+  ['retryDelayMs', 'retry.backoff.initialDelayMs'],
+  ['maxRetryDelayMs', 'retry.backoff.maxDelayMs'],
+];
 
 /**
  * Applies defaults to relay options and checks them.
@@ -167,6 +164,11 @@ export function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayO
   const pool: unknown = options?.pool;
   if (typeof pool !== 'object' || pool === null || typeof Reflect.get(pool, 'connect') !== 'function') {
     throw new InvalidOptionError(where, 'pool', 'must be a pg Pool (new pg.Pool(...))');
+  }
+  for (const [old, now] of RENAMED) {
+    if (Reflect.has(options, old)) {
+      throw new InvalidOptionError(where, old, `was replaced by "${now}"; pass that instead`);
+    }
   }
   const transport = options.transport ?? options.bus?.transport;
   if (transport === undefined || typeof transport.publish !== 'function') {
@@ -188,13 +190,11 @@ export function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayO
     transport,
     name,
     batchSize: int('batchSize', options.batchSize ?? RELAY_DEFAULTS.batchSize, 1),
-    leaseMs: int('leaseMs', options.leaseMs ?? RELAY_DEFAULTS.leaseMs, 300),
+    leaseTtlMs: int('leaseTtlMs', options.leaseTtlMs ?? RELAY_DEFAULTS.leaseTtlMs, 300),
     pollIntervalMs: int('pollIntervalMs', options.pollIntervalMs ?? RELAY_DEFAULTS.pollIntervalMs, 10),
     listen: options.listen ?? DEFAULTS.listen,
-    maxAttempts: int('maxAttempts', options.maxAttempts ?? RELAY_DEFAULTS.maxAttempts, 1),
+    retry: resolveRetry(where, options.retry, RELAY_DEFAULTS.retry),
     crashLimit: int('crashLimit', options.crashLimit ?? RELAY_DEFAULTS.crashLimit, 1),
-    retryDelayMs: int('retryDelayMs', options.retryDelayMs ?? RELAY_DEFAULTS.retryDelayMs, 1),
-    maxRetryDelayMs: int('maxRetryDelayMs', options.maxRetryDelayMs ?? RELAY_DEFAULTS.maxRetryDelayMs, 1),
     isPoison: options.isPoison ?? defaultIsPoison,
     statsIntervalMs: int('statsIntervalMs', options.statsIntervalMs ?? RELAY_DEFAULTS.statsIntervalMs, 10),
     logger: options.logger ?? consoleLogger,

@@ -1,5 +1,5 @@
 import type { Tables } from '../identifiers';
-import { EVENT_COLUMNS, rangeAfter, XMIN } from '../sql/page-statements';
+import { AFTER_OLDER_EPOCH, EVENT_COLUMNS, XMIN } from '../sql/event-columns';
 import type { Statement } from '../sql/query';
 
 /**
@@ -23,11 +23,14 @@ export interface RelayStatements {
   readonly countMembers: Statement;
   /** `[relay, owner, lease ms]` → `{ partition, token }` still held, with their expiry pushed out. */
   readonly renew: Statement;
-  /** `[relay, owner, lease ms, how many]` → claimed `{ partition, token, position, attempts }`. */
+  /**
+   * `[relay, owner, lease ms, how many]` → claimed `{ partition, token, position, attempt_event_id, attempts,
+   * taken_over }`; `taken_over` when the previous owner never gave the partition back.
+   */
   readonly claim: Statement;
   /** `[relay, owner, partition, token]`: gives a partition back. */
   readonly release: Statement;
-  /** `[relay, member partition, owner]`: removes this instance's member row. */
+  /** `[relay, owner, member partition]`: gives back every partition of this instance and removes its member row. */
   readonly leave: Statement;
   /** `[epoch, tx, id, limit, partition]` → rows after a position of the current epoch. */
   readonly readCurrent: Statement;
@@ -45,6 +48,11 @@ export interface RelayStatements {
    * advanced: the compare-and-set of `advance` for many partitions in one statement.
    */
   readonly advanceMany: Statement;
+  /**
+   * `[relay, owner, partition, token, position, event id, attempts]` → 1 row when marked: records the event about to
+   * be published (`attempt_event_id`) and the publishes of it started and not finished (`attempts`).
+   */
+  readonly markInFlight: Statement;
   /** `[relay, owner, partition, token, old position, new position, lease ms, event id, stream, type, key, attempts, error]`. */
   readonly park: Statement;
 }
@@ -73,7 +81,7 @@ export function relayStatements(t: Tables): RelayStatements {
     label: 'relay: read a partition',
     privilege: `SELECT on ${t.events}`,
     text: `SELECT ${PARTITION_COLUMNS} FROM ${t.events} e
-      WHERE ${range === 'current' ? current : `e.partition = $6::integer AND ${rangeAfter('older')}`} ${order}`,
+      WHERE ${range === 'current' ? current : `e.partition = $6::integer AND ${AFTER_OLDER_EPOCH}`} ${order}`,
   });
   const cas = `relay = $1 AND owner = $2 AND partition = $3 AND token = $4::bigint
     AND position IS NOT DISTINCT FROM $5::text`;
@@ -106,30 +114,35 @@ export function relayStatements(t: Tables): RelayStatements {
        WHERE relay = $1 AND owner = $2 AND partition >= 0
        RETURNING partition, token::text AS token`,
     ),
-    // A partition taken from an owner that never gave it back (crashed or stalled) counts one more attempt at its
-    // position: the crash-loop detector's "started but not finished".
+    // Claiming counts nothing: whether the previous owner died publishing is known from what it marked in flight
+    // (`attempt_event_id`, `attempts`), which the claim returns; `taken_over` says it never gave the partition back.
     claim: lease(
       'relay: claim partitions',
       `UPDATE ${t.relayLeases} l
        SET owner = $2, token = l.token + 1, expires_at = now() + $3::integer * interval '1 millisecond',
-         attempts = CASE WHEN l.owner IS NOT NULL AND l.owner <> $2 THEN l.attempts + 1 ELSE l.attempts END,
          updated_at = now()
        FROM (
-         SELECT partition FROM ${t.relayLeases}
+         SELECT partition, owner AS previous_owner FROM ${t.relayLeases}
          WHERE relay = $1 AND partition >= 0 AND (owner IS NULL OR expires_at IS NULL OR expires_at < now())
          ORDER BY random() LIMIT $4 FOR UPDATE SKIP LOCKED
        ) free
        WHERE l.relay = $1 AND l.partition = free.partition
-       RETURNING l.partition, l.token::text AS token, l.position, l.attempts`,
+       RETURNING l.partition, l.token::text AS token, l.position, l.attempt_event_id, l.attempts,
+         COALESCE(free.previous_owner <> $2, false) AS taken_over`,
     ),
     release: lease(
       'relay: release a partition',
       `UPDATE ${t.relayLeases} SET owner = NULL, expires_at = NULL, updated_at = now()
        WHERE relay = $1 AND owner = $2 AND partition = $3 AND token = $4::bigint`,
     ),
+    // One statement, so a close that is retried (after a dropped connection) gives back everything or nothing.
     leave: lease(
-      'relay: leave',
-      `DELETE FROM ${t.relayLeases} WHERE relay = $1 AND partition = $2 AND owner = $3`,
+      'relay: give back leases and leave',
+      `WITH released AS (
+         UPDATE ${t.relayLeases} SET owner = NULL, expires_at = NULL, updated_at = now()
+         WHERE relay = $1 AND owner = $2 AND partition >= 0 RETURNING partition
+       )
+       DELETE FROM ${t.relayLeases} WHERE relay = $1 AND partition = $3 AND owner = $2`,
     ),
     readCurrent: read('current'),
     readOlder: read('older'),
@@ -164,6 +177,11 @@ export function relayStatements(t: Tables): RelayStatements {
        WHERE l.relay = $1 AND l.owner = $2 AND l.partition = c.partition AND l.token = c.token
          AND l.position IS NOT DISTINCT FROM c.old_position
        RETURNING l.partition`,
+    ),
+    markInFlight: lease(
+      'relay: mark an event in flight',
+      `UPDATE ${t.relayLeases} SET attempt_event_id = $6, attempts = $7::integer, updated_at = now()
+       WHERE ${cas} RETURNING partition`,
     ),
     park: {
       label: 'relay: park a poison event',

@@ -1,6 +1,5 @@
 import type { Tables } from '../identifiers';
-import type { PageStatements } from './page-statements';
-import { EVENT_COLUMNS, pageStatements } from './page-statements';
+import { EVENT_COLUMNS } from './event-columns';
 import type { Statement } from './query';
 
 /**
@@ -28,8 +27,11 @@ export interface StoreStatements {
   readonly streamVersion: Statement;
   /** `[stream, from version, limit]` → rows in version order. */
   readonly readStream: Statement;
-  /** Pages of the global log (see `pageStatements`). */
-  readonly page: PageStatements;
+  /**
+   * `[after epoch, after tx, after id, limit, current epoch, types or null]` → a page of the global log and, for
+   * filtered pages, the visible head (`is_head`): the `read_page()` function of migration 3.
+   */
+  readonly page: Statement;
   /** `[current epoch]` → the newest visible row's ordering key. */
   readonly head: Statement;
 }
@@ -82,7 +84,11 @@ export function storeStatements(t: Tables): StoreStatements {
         WHERE e.stream = $1 AND e.stream_version >= $2::bigint
         ORDER BY e.stream_version LIMIT $3`,
     },
-    page: pageStatements(t.events),
+    page: {
+      label: 'readPage',
+      privilege: `EXECUTE on ${t.readPage}; ${read}`,
+      text: `SELECT * FROM ${t.readPage}($1::integer, $2::xid8, $3::bigint, $4::integer, $5::integer, $6::text[])`,
+    },
     head: {
       label: 'headPosition',
       privilege: read,

@@ -20,7 +20,15 @@ function binDir(): string {
   return `/usr/lib/postgresql/${latest}/bin`;
 }
 
-async function freePort(): Promise<number> {
+/**
+ * A loopback port nothing listens on right now.
+ *
+ * @example
+ * ```ts
+ * const port = await freePort();
+ * ```
+ */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
