@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { RedisUnavailableError } from './errors';
+import { IncompatibleClientError, RedisUnavailableError } from './errors';
 
 /** A standalone client or a cluster client. */
 export type RedisClient = Redis | Cluster;
@@ -8,6 +8,77 @@ export type RedisClient = Redis | Cluster;
 /** Whether `client` is an ioredis `Cluster`. */
 export function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster;
+}
+
+/** The ioredis methods the transport calls on the client: anything without them is not an ioredis client. */
+const METHODS = [
+  'duplicate',
+  'pipeline',
+  'call',
+  'evalsha',
+  'eval',
+  'xadd',
+  'xack',
+  'xclaim',
+  'hgetall',
+] as const;
+const PROTOCOLS: ReadonlySet<unknown> = new Set([undefined, 2, 3]);
+const REPLY_MAPPINGS: ReadonlySet<unknown> = new Set([undefined, 'legacy', 'resp3']);
+
+/**
+ * Refuses a client the transport cannot work with: one that is not an ioredis 5 or 6 client, one with a
+ * `keyPrefix` (which would also prefix the stream names in replies), or one set to a protocol or reply mapping
+ * the transport does not know.
+ *
+ * @throws {@link IncompatibleClientError} saying what is wrong and what is supported.
+ */
+export function checkClient(client: RedisClient): void {
+  const missing = METHODS.filter(
+    (method) => typeof (client as unknown as Record<string, unknown>)[method] !== 'function',
+  );
+  if (missing.length > 0 || typeof client.status !== 'string') {
+    throw new IncompatibleClientError(
+      'client',
+      `the "redis" option has no ${missing.length > 0 ? missing.join(', ') : 'status'}: it is not an ioredis Redis or Cluster client`,
+    );
+  }
+  const options = clientOptions(client);
+  if (typeof options['keyPrefix'] === 'string' && options['keyPrefix'].length > 0) {
+    throw new IncompatibleClientError(
+      'client',
+      `the client uses the ioredis keyPrefix "${options['keyPrefix']}", which would also prefix stream names in replies; pass an unprefixed client and use the transport's "prefix" option instead`,
+    );
+  }
+  if (!PROTOCOLS.has(options['protocol']) || !REPLY_MAPPINGS.has(options['replyMapping'])) {
+    throw new IncompatibleClientError(
+      'client',
+      `the client is set to protocol ${String(options['protocol'])} with replyMapping ${String(options['replyMapping'])}, which the transport does not know`,
+    );
+  }
+}
+
+/** The connection options of a client (a Cluster's are those of its nodes). */
+function clientOptions(client: RedisClient): Record<string, unknown> {
+  const options: unknown = isCluster(client)
+    ? (client.options as { redisOptions?: unknown }).redisOptions
+    : client.options;
+  return typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {};
+}
+
+/**
+ * A duplicate of `client` for the read loop: commands are neither queued while it is disconnected nor resent after a
+ * reconnect. A read resent minutes later, after Redis restarted, could take entries of a partition whose lease has
+ * passed to another member; failing it instead lets the loop check its lease first.
+ */
+export function duplicateForReading(client: RedisClient): RedisClient {
+  if (isCluster(client)) {
+    const redisOptions = (client.options as { redisOptions?: object }).redisOptions ?? {};
+    return client.duplicate([], {
+      enableOfflineQueue: false,
+      redisOptions: { ...redisOptions, autoResendUnfulfilledCommands: false },
+    });
+  }
+  return client.duplicate({ enableOfflineQueue: false, autoResendUnfulfilledCommands: false });
 }
 
 /** Where the client connects, for error messages: `host:port`, a socket path, or the cluster's startup nodes. */
@@ -123,6 +194,23 @@ export class LuaScript {
       return client.eval(this.source, keys.length, ...keys, ...args);
     }
   }
+}
+
+/**
+ * Whether an error is the connection failing rather than Redis refusing a command: ioredis gave up on it
+ * (`MaxRetriesPerRequestError`), the connection closed under it, or could not be made.
+ */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/.test(error.message)
+  );
+}
+
+/** Whether an error is Redis saying a stream or consumer group does not exist (deleted, or lost in a restart). */
+export function isNoGroup(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOGROUP');
 }
 
 /** Whether an error is Redis saying the consumer group already exists. */

@@ -1,3 +1,3 @@
-export { PayloadTooLargeError, RedisUnavailableError } from './errors';
+export { IncompatibleClientError, RedisUnavailableError } from './errors';
 export type { RedisRetentionOptions, RedisTransportOptions } from './options';
 export { redisTransport } from './redis-transport';

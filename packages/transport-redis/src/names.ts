@@ -1,46 +1,37 @@
 import { InvalidOptionError } from '@relaybus/core';
 
-/** Characters allowed in a prefix or group name: nothing that could break key naming or a Cluster hash tag. */
-const SAFE_NAME = /^[A-Za-z0-9._:@/-]+$/;
-const MAX_NAME_LENGTH = 200;
+/** Characters allowed in a prefix: nothing that could break key naming or a Cluster hash tag. */
+const SAFE_PREFIX = /^[A-Za-z0-9._:@/-]+$/;
+const MAX_PREFIX_LENGTH = 200;
 const MAX_TOPIC_LENGTH = 512;
 /** Braces would change the Cluster hash tag; whitespace and control characters make keys unreadable. */
 const UNSAFE_TOPIC = /[{}\s\p{Cc}]/u;
 
-/** The consumer-group name prefix reserved for group-less subscribers. */
+/**
+ * The consumer-group name prefix reserved for group-less subscribers. Core's group-name rule (a letter or digit
+ * first) keeps user groups from ever starting with it.
+ */
 export const EPHEMERAL_GROUP_PREFIX = '~e:';
 /** Target of a redriven group-less dead letter: every group-less subscriber. */
 export const ANY_GROUPLESS = '~';
 
-function checkSafeName(value: unknown, where: string, option: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
-    throw new InvalidOptionError(where, option, `must be a string of 1 to ${MAX_NAME_LENGTH} characters`);
-  }
-  if (!SAFE_NAME.test(value)) {
-    throw new InvalidOptionError(
-      where,
-      option,
-      `("${value}") may only contain letters, digits and "._:@/-": braces, spaces and other characters would break Redis key naming`,
-    );
-  }
-}
-
 /**
- * Checks a key prefix.
+ * Checks a key prefix. Group names need no check of their own: core's rule for every transport
+ * (`checkGroupName`) only allows characters that are safe in Redis keys.
  *
  * @throws `InvalidOptionError` when it is empty, too long or has characters outside `[A-Za-z0-9._:@/-]`.
  */
 export function checkPrefix(prefix: unknown, where: string): asserts prefix is string {
-  checkSafeName(prefix, where, 'prefix');
-}
-
-/**
- * Checks a consumer group name.
- *
- * @throws `InvalidOptionError` when it is empty, too long or has characters outside `[A-Za-z0-9._:@/-]`.
- */
-export function checkGroup(group: unknown, where: string): asserts group is string {
-  checkSafeName(group, where, 'group');
+  if (typeof prefix !== 'string' || prefix.length === 0 || prefix.length > MAX_PREFIX_LENGTH) {
+    throw new InvalidOptionError(where, 'prefix', `must be a string of 1 to ${MAX_PREFIX_LENGTH} characters`);
+  }
+  if (!SAFE_PREFIX.test(prefix)) {
+    throw new InvalidOptionError(
+      where,
+      'prefix',
+      `("${prefix}") may only contain letters, digits and "._:@/-": braces, spaces and other characters would break Redis key naming`,
+    );
+  }
 }
 
 /** Returns why `topic` cannot name Redis keys, or `undefined` when it can. */
@@ -70,12 +61,15 @@ export class KeySpace {
   readonly channel: string;
   /** Stream of dead letters. */
   readonly deadLetters: string;
+  /** Set of groups declared with a pattern (`[group, pattern]` JSON), which new topics get at registration. */
+  readonly declared: string;
 
   constructor(prefix: string) {
     this.prefix = prefix;
     this.registry = `${prefix}:topics`;
     this.channel = `${prefix}:ctl`;
     this.deadLetters = `${prefix}:dlq`;
+    this.declared = `${prefix}:declared`;
   }
 
   /** Common start of every key of a topic; ends with the hash tag. */

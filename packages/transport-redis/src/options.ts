@@ -1,5 +1,6 @@
 import { type Delivery, InvalidOptionError, type Logger } from '@relaybus/core';
 import type { Cluster, Redis } from 'ioredis';
+import { checkClient } from './connection';
 import { checkPrefix } from './names';
 
 /**
@@ -37,9 +38,10 @@ export type RedisRetentionOptions =
  */
 export interface RedisTransportOptions {
   /**
-   * Your ioredis client: a `Redis` (standalone) or a `Cluster`. The transport sends its commands on it and
-   * opens its own duplicates (`redis.duplicate()`) for blocking reads and pub/sub, so this client never blocks.
-   * It stays yours: `close()` does not quit it.
+   * Your ioredis client (5.4 or later, or 6; `protocol` 2 or 3, either `replyMapping`, no `keyPrefix`): a `Redis`
+   * (standalone) or a `Cluster`. The transport sends its commands on it and opens its own duplicates
+   * (`redis.duplicate()`) for blocking reads and pub/sub, so this client never blocks. It stays yours: `close()`
+   * does not quit it.
    */
   readonly redis: Redis | Cluster;
   /**
@@ -74,7 +76,9 @@ export interface RedisTransportOptions {
   /**
    * How long a member's lease on a partition lasts without renewal, in milliseconds. A crashed consumer's
    * partitions (and their unacknowledged messages) move to a live member after about this long. Renewed
-   * every third of it.
+   * every third of it. A member that has not renewed it for four fifths of it (Redis unreachable) stops handing
+   * out and reading, and aborts the signals of its deliveries in flight, until a heartbeat succeeds again, so that
+   * no two members handle one key at once.
    *
    * @defaultValue 5000
    */
@@ -108,14 +112,15 @@ export interface RedisTransportOptions {
   readonly retention?: RedisRetentionOptions | false;
   /**
    * Largest serialised message body accepted by `publish`, in bytes. A batch with a larger one is refused
-   * with {@link PayloadTooLargeError} before anything is written.
+   * with core's `PayloadTooLargeError` (code `PAYLOAD_TOO_LARGE`) before anything is written.
    *
    * @defaultValue 1048576 (1 MiB)
    */
   readonly maxPayloadBytes?: number;
   /**
-   * How long `publish` and `subscribe` wait for the client to be connected before failing with
-   * {@link RedisUnavailableError}, in milliseconds.
+   * How long `publish`, `subscribe` and `declareGroup` wait for the client (and `subscribe` for its read connection)
+   * to be connected before failing with {@link RedisUnavailableError}, in milliseconds. A subscription made through
+   * the bus retries after it until Redis is back.
    *
    * @defaultValue 5000
    */
@@ -129,18 +134,21 @@ export interface RedisTransportOptions {
    */
   readonly publishTimeoutMs?: number;
   /**
-   * Receives read-loop errors, reconnect back-offs and messages the transport dead-letters itself.
+   * Receives the transport's health: Redis becoming unreachable and reachable again (warn, then info), leases that
+   * could not be renewed and consumers pausing for it, messages the transport dead-letters itself, and at error level
+   * a client whose replies it cannot read.
    *
    * @defaultValue warnings and errors to the console
    */
   readonly logger?: Logger;
   /**
-   * Called once for every exception that escapes a subscription handler. The delivery is then nacked for
-   * immediate redelivery unless the handler had already settled it.
+   * Called once for every exception that escapes a subscription handler (the delivery is then nacked for immediate
+   * redelivery unless the handler had already settled it), and once when a subscription stops because the client
+   * answered in a shape the transport does not recognise (an `IncompatibleClientError`; `delivery` is `undefined`).
    *
    * @defaultValue ignore the error
    */
-  readonly onError?: (error: unknown, delivery: Delivery) => void;
+  readonly onError?: (error: unknown, delivery: Delivery | undefined) => void;
   /**
    * Aborting it closes the transport, as `close()` does.
    *
@@ -182,7 +190,7 @@ export interface ResolvedOptions {
   readonly connectTimeoutMs: number;
   readonly publishTimeoutMs: number;
   readonly logger: Logger | undefined;
-  readonly onError: ((error: unknown, delivery: Delivery) => void) | undefined;
+  readonly onError: ((error: unknown, delivery: Delivery | undefined) => void) | undefined;
   readonly signal: AbortSignal | undefined;
 }
 
@@ -226,7 +234,8 @@ function resolveRetention(value: unknown): RedisRetentionOptions | false {
 /**
  * Validates the options of `redisTransport()` and applies defaults.
  *
- * @throws `InvalidOptionError` naming the offending option.
+ * @throws `InvalidOptionError` naming the offending option, or `IncompatibleClientError` for a client the transport
+ * cannot work with.
  */
 export function resolveOptions(options: RedisTransportOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -236,14 +245,7 @@ export function resolveOptions(options: RedisTransportOptions): ResolvedOptions 
   if (typeof redis !== 'object' || redis === null || typeof redis.duplicate !== 'function') {
     throw new InvalidOptionError(WHERE, 'redis', 'must be an ioredis Redis or Cluster instance');
   }
-  const keyPrefix = (redis.options as { keyPrefix?: unknown } | undefined)?.keyPrefix;
-  if (typeof keyPrefix === 'string' && keyPrefix.length > 0) {
-    throw new InvalidOptionError(
-      WHERE,
-      'redis',
-      `uses the ioredis keyPrefix "${keyPrefix}", which would also prefix stream names in replies; pass an unprefixed client and use the "prefix" option instead`,
-    );
-  }
+  checkClient(redis);
   const prefix = options.prefix ?? DEFAULTS.prefix;
   checkPrefix(prefix, WHERE);
   if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {

@@ -1,9 +1,13 @@
-import { InvalidOptionError, TransportError, type TransportMessage } from '@relaybus/core';
+import {
+  InvalidOptionError,
+  PayloadTooLargeError,
+  TransportError,
+  type TransportMessage,
+} from '@relaybus/core';
 import type { ChainableCommander } from 'ioredis';
 import { encodeBody, entryFields } from './codec';
 import { isCluster, type RedisClient, whenReady } from './connection';
 import { delayedMember, nonce } from './consumer/settler';
-import { PayloadTooLargeError } from './errors';
 import { type KeySpace, partitionOfKey, topicProblem } from './names';
 import type { ResolvedOptions } from './options';
 import type { TopicRegistry } from './topic-registry';
@@ -50,7 +54,14 @@ function prepare(messages: ReadonlyArray<TransportMessage>, maxPayloadBytes: num
     // A UTF-16 code unit is at most 3 UTF-8 bytes: short bodies need no byte count.
     if (bodyText.length * 3 > maxPayloadBytes) {
       const size = Buffer.byteLength(bodyText);
-      if (size > maxPayloadBytes) throw new PayloadTooLargeError(id, i, size, maxPayloadBytes);
+      if (size > maxPayloadBytes) {
+        throw new PayloadTooLargeError(
+          'redis',
+          { id, index: i, sizeBytes: size },
+          maxPayloadBytes,
+          'raise maxPayloadBytes',
+        );
+      }
     }
     prepared.push({ id, topic, key, bodyText, delayMs: delayMs ?? 0 });
   }

@@ -3,6 +3,7 @@ import {
   ClosedError,
   consoleLogger,
   type Delivery,
+  type GroupDeclaration,
   InvalidOptionError,
   RelaybusError,
   type Transport,
@@ -12,15 +13,18 @@ import {
   type TransportSubscribeOptions,
   type TransportSubscription,
 } from '@relaybus/core';
-import { whenReady } from './connection';
+import { describeAddress, isConnectionError, type RedisClient, whenReady } from './connection';
 import type { ConsumerContext } from './consumer/consumer-context';
+import { createGroups } from './consumer/group-setup';
 import { RedisSubscription } from './consumer/redis-subscription';
 import { ControlChannel } from './control-channel';
 import { RedisDeadLetters } from './dead-letters';
+import { IncompatibleClientError, RedisUnavailableError } from './errors';
 import { EPHEMERAL_GROUP_PREFIX, KeySpace } from './names';
 import { DEFAULTS, type RedisTransportOptions, type ResolvedOptions, resolveOptions } from './options';
 import { Publisher } from './publisher';
-import { resolveSubscribeOptions } from './subscribe-options';
+import { reportIncompatible } from './report-incompatible';
+import { resolveDeclaration, resolveSubscribeOptions } from './subscribe-options';
 import { TopicRegistry } from './topic-registry';
 
 const CAPABILITIES: TransportCapabilities = Object.freeze({
@@ -31,16 +35,17 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
 });
 
 /**
- * Creates the Redis Streams transport on your ioredis client (standalone or Cluster): consumer groups with
- * batched reads and per-message acks, per-key order through leased partitions, redelivery after the visibility
- * timeout with attempt counts, delays, dead letters, retention and pattern subscriptions.
+ * Creates the Redis Streams transport on your ioredis client (5 or 6; standalone or Cluster): consumer groups with
+ * batched reads and per-message acks, groups declared ahead of their workers, per-key order through fenced partition
+ * leases, redelivery after the visibility timeout with attempt counts, delays, dead letters, retention and pattern
+ * subscriptions.
  *
- * Nothing is sent to Redis until the first `publish` or `subscribe`; when Redis cannot be reached within
- * `connectTimeoutMs` those reject with a {@link RedisUnavailableError} naming the address. `close()` never quits
- * your client.
+ * Nothing is sent to Redis until the first `publish`, `subscribe` or `declareGroup`; when Redis cannot be reached
+ * within `connectTimeoutMs` those reject with a {@link RedisUnavailableError} naming the address (code
+ * `TRANSPORT_UNAVAILABLE`: the bus retries subscriptions after it). `close()` never quits your client.
  *
- * @throws `InvalidOptionError` when an option is invalid, such as a prefix with characters that would
- * break key naming.
+ * @throws `InvalidOptionError` when an option is invalid, such as a prefix with characters that would break key
+ * naming; {@link IncompatibleClientError} for a client that is not ioredis 5 or 6, or has a `keyPrefix`.
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
@@ -48,6 +53,7 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
  *
  * const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
  * const transport = redisTransport({ redis, prefix: 'tasks' });
+ * await transport.declareGroup({ group: 'mailer', topics: ['task.created'] });
  * await transport.subscribe({ topics: ['task.created'], group: 'mailer', concurrency: 8 }, async (delivery) => {
  *   await sendMail(delivery.message.body);
  *   await delivery.ack();
@@ -147,13 +153,43 @@ class RedisTransport implements Transport {
     try {
       await subscription.start();
     } catch (error) {
+      // Nothing half-registered stays behind: no connection, timer, listener or heartbeat of this attempt.
       await subscription.close({ timeoutMs: 0 });
-      if (error instanceof RelaybusError) throw error;
-      throw new TransportError('redis', `subscribing failed: ${describe(error)}`, { cause: error });
+      if (error instanceof IncompatibleClientError) {
+        reportIncompatible(this.#options, error, 'subscribing failed');
+      }
+      throw operationError('subscribing', error, redis);
     }
     if (signal?.aborted) void subscription.close();
     else signal?.addEventListener('abort', onAbort, { once: true });
     return subscription;
+  }
+
+  /**
+   * Creates the group on every partition of its topics, and for a pattern also records it so that topics first
+   * published later get it before their first message. A new group starts at the first retained entry
+   * (`'earliest'`) or after the last one (`'latest'`); an existing one keeps its position.
+   */
+  async declareGroup(declaration: GroupDeclaration): Promise<void> {
+    if (this.#closing !== undefined) throw new ClosedError('the redis transport', 'declareGroup');
+    const { group, topics, pattern, match, startFrom } = resolveDeclaration(declaration);
+    const { redis, connectTimeoutMs } = this.#options;
+    await whenReady(redis, connectTimeoutMs);
+    const startId = startFrom === 'earliest' ? '0' : '$';
+    const create = async (topic: string, partitions: number): Promise<void> =>
+      createGroups(redis, this.#keys.streams(topic, partitions), group, startId);
+    try {
+      for (const topic of topics) await create(topic, await this.#registry.ensure(topic));
+      if (pattern !== undefined && match !== undefined) {
+        // Recorded before the registry is read: a topic registered meanwhile is seen by one side or the other.
+        await this.#registry.declarePattern(group, pattern);
+        for (const [topic, partitions] of await this.#registry.all()) {
+          if (match(topic)) await create(topic, partitions);
+        }
+      }
+    } catch (error) {
+      throw operationError(`declaring group "${group}"`, error, redis);
+    }
   }
 
   close(options?: { readonly timeoutMs?: number }): Promise<void> {
@@ -182,4 +218,21 @@ class RedisTransport implements Transport {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What a failed `subscribe` or `declareGroup` rejects with: relaybus errors as they are; a connection that failed on
+ * the way (Redis went away meanwhile) as a {@link RedisUnavailableError}, which the bus retries; anything else as a
+ * `TransportError`.
+ */
+function operationError(doing: string, error: unknown, redis: RedisClient): RelaybusError {
+  if (error instanceof RelaybusError) return error;
+  if (redis.status !== 'ready' || isConnectionError(error)) {
+    return new RedisUnavailableError(
+      describeAddress(redis),
+      `went away while ${doing} (${describe(error)}); try again once it is back`,
+      { cause: error },
+    );
+  }
+  return new TransportError('redis', `${doing} failed: ${describe(error)}`, { cause: error });
 }

@@ -95,12 +95,54 @@ local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {#due, nxt[2] or '-1'}`);
 
 /**
- * Acks an entry and schedules its retry for one group, atomically.
- * KEYS: partition stream, delayed zset. ARGV: group, entry id, due score, member.
+ * Claims entries of a partition for its owner, only while it owns the partition's lease (same member and fencing
+ * token, not expired): a claim that reaches Redis late (queued while disconnected, resent after a reconnect) must not
+ * take entries from the member that owns the partition by then.
+ * KEYS: partition stream, leases hash. ARGV: group, member, partition, token, min idle ms, entry ids...
+ * Returns the claimed entries, or nil when the lease is not this member's.
  */
-export const NACK_DELAY_SCRIPT: LuaScript = new LuaScript(`redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+export const CLAIM_SCRIPT: LuaScript = new LuaScript(`${NOW}
+local lease = redis.call('HGET', KEYS[2], ARGV[3])
+local mine = ARGV[2] .. '|' .. ARGV[4] .. '|'
+if not lease or string.sub(lease, 1, #mine) ~= mine or tonumber(string.sub(lease, #mine + 1)) <= now then
+  return false
+end
+return redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[5], unpack(ARGV, 6))`);
+
+/** Lua: whether entry `id` of stream `key` is pending in `group` for `consumer`. */
+const PENDING_FOR = `local function pending_for(key, group, id, consumer)
+  local row = redis.call('XPENDING', key, group, id, id, 1)[1]
+  return row ~= nil and row[2] == consumer
+end`;
+
+/**
+ * Acks an entry and schedules its retry for one group, atomically, if the entry is still pending for this consumer
+ * (after a lease loss the next owner may have claimed it: then it is the next owner's to handle).
+ * KEYS: partition stream, delayed zset. ARGV: group, entry id, due score, delayed member, consumer.
+ * Returns 1 when scheduled, 0 when the entry was no longer this consumer's.
+ */
+export const NACK_DELAY_SCRIPT: LuaScript = new LuaScript(`${PENDING_FOR}
+if not pending_for(KEYS[1], ARGV[1], ARGV[2], ARGV[5]) then return 0 end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 return 1`);
+
+/**
+ * Sets the delivery count of entries this consumer still holds (\`XCLAIM ... RETRYCOUNT ... JUSTID\` to itself), and
+ * leaves alone those another consumer took meanwhile: a member whose lease passed must not pull entries back into its
+ * own pending list, where the next owner would not look for them.
+ * KEYS: partition stream. ARGV: group, consumer, then pairs of entry id and delivery count.
+ * Returns how many entries were still this consumer's.
+ */
+export const GIVE_BACK_SCRIPT: LuaScript = new LuaScript(`${PENDING_FOR}
+local n = 0
+for i = 3, #ARGV, 2 do
+  if pending_for(KEYS[1], ARGV[1], ARGV[i], ARGV[2]) then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'RETRYCOUNT', ARGV[i + 1], 'JUSTID')
+    n = n + 1
+  end
+end
+return n`);
 
 /**
  * Trims a partition stream, never past an entry some group has not read or still has pending; also removes

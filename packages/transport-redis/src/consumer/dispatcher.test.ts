@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Dispatcher, type Outcome } from './dispatcher';
+import { LeaseClock } from './lease-clock';
 import { type Item, PartitionState } from './partition';
 import type { RedisDelivery, Settler } from './redis-delivery';
 
@@ -21,7 +22,9 @@ function setup(concurrency: number): {
     settler,
     { concurrency, prefetch: 100, visibilityTimeoutMs: 60_000 },
   );
-  const partition = new PartitionState('t', 0, 's');
+  const lease = new LeaseClock(60_000);
+  lease.renew(Date.now(), lease.epoch);
+  const partition = new PartitionState('t', 0, 's', lease, '1');
   partition.status = 'reading';
   return {
     dispatcher,
@@ -92,5 +95,36 @@ describe('Dispatcher', () => {
     expect(dropped.map((i) => i.message.id).sort()).toEqual(['a2', 'b1']);
     expect(ids(started)).toEqual(['a1#1']);
     expect(partition.queued).toBe(0);
+  });
+
+  it('hands out nothing while the lease cannot be proven, then goes on in order once it is', () => {
+    const { dispatcher, started, partition, item, settle } = setup(4);
+    dispatcher.accept(item('a1', 'a'));
+    dispatcher.accept(item('a2', 'a'));
+    partition.lease.withdraw();
+    settle('a1', { kind: 'done' });
+    dispatcher.accept(item('b1', 'b'));
+    expect(ids(started)).toEqual(['a1#1']);
+    // A heartbeat sent before the proof was withdrawn proves nothing.
+    expect(partition.lease.renew(Date.now() - 1, partition.lease.epoch - 1)).toBe(false);
+    expect(partition.lease.renew(Date.now(), partition.lease.epoch)).toBe(true);
+    dispatcher.resume(partition);
+    expect(ids(started)).toEqual(['a1#1', 'a2#1', 'b1#1']);
+  });
+
+  it('drops what a fenced partition paused when the partition is lost', () => {
+    const { dispatcher, started, partition, item } = setup(4);
+    partition.lease.withdraw();
+    dispatcher.accept(item('a1', 'a'));
+    dispatcher.accept(item('a2', 'a'));
+    expect(started).toEqual([]);
+    expect(
+      dispatcher
+        .drop((p) => p === partition)
+        .map((i) => i.message.id)
+        .sort(),
+    ).toEqual(['a1', 'a2']);
+    expect(partition.queued).toBe(0);
+    expect(dispatcher.room()).toBe(100);
   });
 });

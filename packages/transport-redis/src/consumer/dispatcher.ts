@@ -40,6 +40,8 @@ export class Dispatcher {
   readonly #urgent = new Fifo<Item>();
   readonly #ready = new Fifo<Item>();
   readonly #holds = new Map<string, { readonly partition: PartitionState; readonly key: string }>();
+  /** Partitions with paused items. */
+  readonly #pausedIn = new Set<PartitionState>();
   #active = 0;
   #queued = 0;
   #heldParked = 0;
@@ -92,19 +94,44 @@ export class Dispatcher {
     this.#holds.set(nonce, { partition, key });
   }
 
-  /** Hands out queued messages while there is capacity. */
+  /**
+   * Hands out queued messages while there is capacity. A message whose partition lease cannot be proven now waits in
+   * its partition's paused list (see {@link Dispatcher.resume}).
+   */
   pump(): void {
     if (this.#pumping || this.closing) return;
     this.#pumping = true;
     try {
+      let now = 0;
       while (this.#active < this.#limits.concurrency && !this.closing) {
         const item = this.#urgent.shift() ?? this.#ready.shift();
         if (item === undefined) break;
-        this.#start(item);
+        now ||= Date.now();
+        if (item.partition.lease.proven(now)) {
+          this.#start(item);
+        } else {
+          item.partition.paused.push(item);
+          this.#pausedIn.add(item.partition);
+        }
       }
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /** Queues again what `partition` paused while its lease could not be proven, ahead of newer messages. */
+  resume(partition: PartitionState): void {
+    const paused = partition.paused;
+    this.#pausedIn.delete(partition);
+    if (paused.length === 0) return;
+    partition.paused = [];
+    for (const item of paused) this.#urgent.push(item);
+    this.pump();
+  }
+
+  /** Aborts the signal of every delivery in flight for the partitions `which` selects. */
+  abort(which: (partition: PartitionState) => boolean, reason: Error): void {
+    for (const delivery of this.inflight) if (which(delivery.item.partition)) delivery.abort(reason);
   }
 
   /** Records how a delivery ended and moves its key on. */
@@ -152,6 +179,13 @@ export class Dispatcher {
     const picked = (item: Item): boolean => which(item.partition);
     const dropped = [...this.#urgent.remove(picked), ...this.#ready.remove(picked)];
     const seen = new Set<PartitionState>(dropped.map((item) => item.partition));
+    for (const partition of this.#pausedIn) {
+      if (!which(partition)) continue;
+      dropped.push(...partition.paused);
+      partition.paused = [];
+      this.#pausedIn.delete(partition);
+      seen.add(partition);
+    }
     for (const [nonce, hold] of this.#holds) {
       if (which(hold.partition)) {
         this.#holds.delete(nonce);

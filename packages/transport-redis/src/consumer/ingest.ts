@@ -53,7 +53,7 @@ export function ingestEntry(
 export function invokeHandler(
   handler: (delivery: Delivery) => void | Promise<void>,
   delivery: RedisDelivery,
-  onError: ((error: unknown, delivery: Delivery) => void) | undefined,
+  onError: ((error: unknown, delivery: Delivery | undefined) => void) | undefined,
 ): void {
   const failed = (error: unknown): void => {
     try {

@@ -1,4 +1,5 @@
 import type { TransportMessage } from '@relaybus/core';
+import type { LeaseClock } from './lease-clock';
 
 /**
  * Where a partition stands for one subscription: `takeover` (just acquired; the previous owner's pending
@@ -34,6 +35,10 @@ export class PartitionState {
   readonly topic: string;
   readonly index: number;
   readonly stream: string;
+  /** The lease proof of the topic's lane: nothing of this partition is handed out or read without it. */
+  readonly lease: LeaseClock;
+  /** The fencing token of this member's lease on the partition, as the heartbeat that acquired it returned. */
+  readonly token: string;
   status: PartitionStatus = 'takeover';
   /** Handed to a handler and not settled. */
   active = 0;
@@ -45,11 +50,15 @@ export class PartitionState {
   readonly entries: Set<string> = new Set();
   /** Keys with a message in flight, queued or held. */
   readonly keys: Map<string, KeySlot> = new Map();
+  /** Items that were due to be handed out while the lease could not be proven, in order. */
+  paused: Item[] = [];
 
-  constructor(topic: string, index: number, stream: string) {
+  constructor(topic: string, index: number, stream: string, lease: LeaseClock, token: string) {
     this.topic = topic;
     this.index = index;
     this.stream = stream;
+    this.lease = lease;
+    this.token = token;
   }
 
   /** Owned and in use: its messages are handed out. */

@@ -1,12 +1,15 @@
 import type { Logger } from '@relaybus/core';
-import type { Redis } from 'ioredis';
-import { isCluster, pause, type RedisClient } from '../connection';
+import { describeAddress, isCluster, isNoGroup, pause, type RedisClient } from '../connection';
+import { IncompatibleClientError } from '../errors';
+import { parseStreamRead } from '../replies';
+import { HealthLog } from './health-log';
 import type { PartitionState } from './partition';
+import { ReadConnection } from './read-connection';
 
 /** What the read loop needs from its subscription. */
 export interface ReaderHost {
-  /** Partitions to read new entries from. */
-  readable(): PartitionState[];
+  /** Partitions to read new entries from: owned, and with a lease proven for long enough to read. */
+  readable(now: number): PartitionState[];
   /** How many entries may be read now. */
   room(): number;
   /** The partition a stream key belongs to. */
@@ -19,6 +22,12 @@ export interface ReaderHost {
   readDone(): void;
   /** Redis says a consumer group is missing (deleted, or Redis lost its data): recreate them. */
   recreateGroups(partitions: ReadonlyArray<PartitionState>): Promise<void>;
+  /** The read connection dropped: Redis may have restarted and lost every lease. */
+  disconnected(): void;
+  /** The read connection is up again. */
+  reconnected(): void;
+  /** A reply was not recognised: the subscription cannot go on. */
+  fatal(error: IncompatibleClientError): void;
 }
 
 /** Settings of a read loop. */
@@ -37,35 +46,74 @@ const MAX_IDLE_POLL_MS = 100;
  * it reads, as many entries as there is room for. On standalone Redis one command covers every topic, and a
  * change of partitions or close interrupts the block at once (`CLIENT UNBLOCK`). On a Cluster, streams of
  * different topics live in different slots: one topic blocks, several are polled concurrently with an idle back-off.
- * Errors (connection loss, Redis restarting) are logged and retried with back-off; the loop never dies.
+ *
+ * A read blocks no longer than the leases of its partitions are proven, and its connection neither queues nor
+ * resends commands, so no read can be served after a lease may have passed to another member. Errors (connection
+ * loss, Redis restarting) are logged once, retried with back-off, and the recovery is logged; the loop only stops
+ * for a reply it does not recognise, which it reports to its subscription.
  */
 export class Reader {
-  readonly #redis: RedisClient;
-  readonly #connection: RedisClient;
+  readonly #connection: ReadConnection;
   readonly #host: ReaderHost;
   readonly #settings: ReaderSettings;
   readonly #current = new Set<PartitionState>();
   readonly #stopper = new AbortController();
   /** Ends the current idle wait early; set only while the loop waits. */
   #wakeUp: (() => void) | undefined;
-  /** Client id of each connection this reader blocks on, by node address (`''` on standalone Redis). */
-  readonly #clientIds = new Map<string, string>();
   #blocked = false;
   #done: Promise<void> | undefined;
+  readonly #health: HealthLog;
 
   constructor(redis: RedisClient, host: ReaderHost, settings: ReaderSettings) {
-    this.#redis = redis;
     this.#host = host;
     this.#settings = settings;
-    this.#connection = redis.duplicate();
-    this.#connection.on('error', (error: unknown) => {
-      settings.logger?.debug('redis transport read connection error', { error });
-    });
-    this.#trackClientIds(this.#connection);
+    this.#health = new HealthLog(settings.logger, `reading from Redis at ${describeAddress(redis)}`);
+    const events = {
+      closed: () => {
+        if (!this.#stopper.signal.aborted) this.#host.disconnected();
+      },
+      ready: () => {
+        this.#host.reconnected();
+        this.nudge();
+      },
+    };
+    this.#connection = new ReadConnection(redis, events, settings.logger);
+  }
+
+  /** The read connection, for waiting until it is ready. */
+  get connection(): RedisClient {
+    return this.#connection.client;
   }
 
   start(): void {
     this.#done ??= this.#loop();
+  }
+
+  /**
+   * Reads nothing: checks that the client answers `XREADGROUP` in a shape the transport knows, on a stream where
+   * the group exists (this consumer's own history there, empty or not).
+   *
+   * @throws {@link IncompatibleClientError} when it does not.
+   */
+  async probe(stream: string): Promise<void> {
+    const { group, member } = this.#settings;
+    const reply = await this.#connection.call('XREADGROUP', [
+      'GROUP',
+      group,
+      member,
+      'COUNT',
+      1,
+      'STREAMS',
+      stream,
+      '0',
+    ]);
+    const streams = parseStreamRead(reply);
+    if (streams.length !== 1 || streams[0]?.stream !== stream) {
+      throw new IncompatibleClientError(
+        'XREADGROUP',
+        `the reply to XREADGROUP on ${stream} did not name that stream (got ${JSON.stringify(reply)})`,
+      );
+    }
   }
 
   /** Whether `partition` is part of the read in progress. */
@@ -76,7 +124,7 @@ export class Reader {
   /** Makes the loop look at its partitions and room again, interrupting a blocked read. */
   wake(): void {
     this.nudge();
-    this.#interrupt();
+    if (this.#blocked) this.#connection.interrupt();
   }
 
   /** Makes an idle loop (waiting for room or partitions) look again, without interrupting a blocked read. */
@@ -101,23 +149,32 @@ export class Reader {
     let idleMs = 0;
     const stopped = this.#stopper.signal;
     while (!stopped.aborted) {
-      const partitions = this.#host.readable();
+      const now = Date.now();
+      const partitions = this.#host.readable(now);
       const room = this.#host.room();
-      if (partitions.length === 0 || room <= 0) {
+      if (partitions.length === 0 || room <= 0 || !this.#connection.ready) {
+        // Nudged when partitions, room or the connection change; the timeout is the safety net.
         await this.#idle(this.#settings.blockMs);
         continue;
       }
+      const leaseMs = Math.min(...partitions.map((partition) => partition.lease.remainingMs(now)));
+      const blockMs = Math.max(1, Math.floor(Math.min(this.#settings.blockMs, leaseMs)));
       for (const partition of partitions) this.#current.add(partition);
       try {
-        const received = await this.#read(partitions, room);
+        const received = await this.#read(partitions, room, blockMs);
+        this.#health.succeeded();
         backoffMs = 0;
         idleMs = received || !this.#polling(partitions) ? 0 : Math.min(MAX_IDLE_POLL_MS, idleMs * 2 || 2);
       } catch (error) {
         if (stopped.aborted) break;
-        if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+        if (error instanceof IncompatibleClientError) {
+          this.#host.fatal(error);
+          break;
+        }
+        if (isNoGroup(error)) {
           await this.#host.recreateGroups(partitions).catch(() => undefined);
         } else {
-          this.#settings.logger?.warn('redis transport read failed; retrying', { error });
+          this.#health.failed(error);
         }
         backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(50, backoffMs * 2));
         await pause(backoffMs, stopped);
@@ -146,13 +203,13 @@ export class Reader {
 
   /** Whether this read is a poll (a Cluster read over several slots) rather than a blocking read. */
   #polling(partitions: ReadonlyArray<PartitionState>): boolean {
-    if (!isCluster(this.#connection)) return false;
+    if (!isCluster(this.#connection.client)) return false;
     const first = partitions[0]?.topic;
     return partitions.some((partition) => partition.topic !== first);
   }
 
-  async #read(partitions: ReadonlyArray<PartitionState>, room: number): Promise<boolean> {
-    if (!this.#polling(partitions)) return this.#readGroup(partitions, room, true);
+  async #read(partitions: ReadonlyArray<PartitionState>, room: number, blockMs: number): Promise<boolean> {
+    if (!this.#polling(partitions)) return this.#readGroup(partitions, room, blockMs);
     const byTopic = new Map<string, PartitionState[]>();
     for (const partition of partitions) {
       const list = byTopic.get(partition.topic);
@@ -161,80 +218,39 @@ export class Reader {
     }
     const share = Math.max(1, Math.ceil(room / byTopic.size));
     const results = await Promise.all(
-      [...byTopic.values()].map((list) => this.#readGroup(list, share, false)),
+      [...byTopic.values()].map((list) => this.#readGroup(list, share, undefined)),
     );
     return results.some(Boolean);
   }
 
+  /** One `XREADGROUP` over `partitions`; blocking for `blockMs` when given. Resolves whether anything came. */
   async #readGroup(
     partitions: ReadonlyArray<PartitionState>,
     count: number,
-    block: boolean,
+    blockMs: number | undefined,
   ): Promise<boolean> {
-    const { group, member, blockMs } = this.#settings;
+    const { group, member } = this.#settings;
     const args: Array<string | number> = ['GROUP', group, member, 'COUNT', count];
-    if (block) args.push('BLOCK', blockMs);
+    if (blockMs !== undefined) args.push('BLOCK', blockMs);
     args.push('STREAMS');
     for (const partition of partitions) args.push(partition.stream);
     for (let i = 0; i < partitions.length; i++) args.push('>');
-    this.#blocked = block;
+    this.#blocked = blockMs !== undefined;
     let reply: unknown;
     try {
-      reply = await this.#connection.call('XREADGROUP', ...args);
+      reply = await this.#connection.call('XREADGROUP', args);
     } finally {
       this.#blocked = false;
     }
-    if (!Array.isArray(reply)) return false;
     let received = false;
-    for (const stream of reply) {
-      if (!Array.isArray(stream)) continue;
-      const [key, entries] = stream as [unknown, unknown];
-      if (typeof key !== 'string' || !Array.isArray(entries)) continue;
-      const partition = this.#host.partitionOf(key);
+    for (const { stream, entries } of parseStreamRead(reply)) {
+      const partition = this.#host.partitionOf(stream);
       for (const entry of entries) {
-        if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
         received = true;
-        if (partition?.live === true) this.#host.ingest(partition, entry[0], entry[1]);
-        else this.#host.orphan(key, entry[0]);
+        if (partition?.live === true) this.#host.ingest(partition, entry.id, entry.fields);
+        else this.#host.orphan(stream, entry.id);
       }
     }
     return received;
   }
-
-  #interrupt(): void {
-    if (!this.#blocked) return;
-    const redis = this.#redis;
-    if (!isCluster(redis)) {
-      const id = this.#clientIds.get('');
-      if (id !== undefined) redis.call('CLIENT', 'UNBLOCK', id).catch(() => undefined);
-      return;
-    }
-    for (const node of redis.nodes('master')) {
-      const id = this.#clientIds.get(nodeAddress(node));
-      if (id !== undefined) node.call('CLIENT', 'UNBLOCK', id).catch(() => undefined);
-    }
-  }
-
-  /** Learns the client id of every connection a blocking read may sit on, so a block can be interrupted. */
-  #trackClientIds(connection: RedisClient): void {
-    const track = (node: Redis, address: string): void => {
-      const fetch = (): void => {
-        node.client('ID').then(
-          (id) => this.#clientIds.set(address, String(id)),
-          () => undefined,
-        );
-      };
-      node.on('ready', fetch);
-      if (node.status === 'ready') fetch();
-    };
-    if (isCluster(connection)) {
-      connection.on('+node', (node: Redis) => track(node, nodeAddress(node)));
-    } else {
-      track(connection, '');
-    }
-  }
-}
-
-function nodeAddress(node: Redis): string {
-  return `${node.options.host ?? ''}:${node.options.port ?? ''}`;
 }

@@ -1,21 +1,27 @@
 import { type Delivery, TransportError, type TransportSubscription } from '@relaybus/core';
+import { whenReady } from '../connection';
 import type { ControlChannel } from '../control-channel';
+import { IncompatibleClientError } from '../errors';
+import { reportIncompatible } from '../report-incompatible';
 import type { SubscriptionSpec } from '../subscribe-options';
+import { closeParts } from './close-parts';
 import type { ConsumerContext } from './consumer-context';
 import { DelayPoller } from './delay-poller';
 import { Dispatcher, type DispatchHost } from './dispatcher';
-import { destroyGroups, ensureGroups } from './group-setup';
+import { ensureGroups } from './group-setup';
 import { ingestEntry, invokeHandler } from './ingest';
+import { LaneSet } from './lane-set';
 import type { PartitionState } from './partition';
 import { Reader, type ReaderHost } from './reader';
 import type { RedisDelivery } from './redis-delivery';
 import { Trimmer } from './retention';
 import { RedisSettler } from './settler';
-import { reclaimStale, takeOver } from './takeover';
-import { type LaneHost, TopicLane } from './topic-lane';
+import { reclaimStale, Takeovers } from './takeover';
+import type { LaneHost, TopicLane } from './topic-lane';
 import { TopicWatcher } from './topic-watcher';
 
-const DROP = { kind: 'drop' } as const;
+/** A partition is read only while its lease is proven for at least this long (the shortest block worth a read). */
+const MIN_READ_MS = 20;
 
 /**
  * One live subscription: a lane (membership + partition leases) per topic, a read loop, a dispatcher that keeps
@@ -27,8 +33,7 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
   readonly #spec: SubscriptionSpec;
   readonly #handler: (delivery: Delivery) => void | Promise<void>;
   readonly #onClosed: (subscription: RedisSubscription) => void;
-  readonly #lanes = new Map<string, TopicLane>();
-  readonly #adding = new Map<string, Promise<void>>();
+  readonly #lanes: LaneSet;
   readonly #streams = new Map<string, PartitionState>();
   readonly #settler: RedisSettler;
   readonly #dispatcher: Dispatcher;
@@ -36,8 +41,8 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
   readonly #poller: DelayPoller;
   readonly #trimmer: Trimmer | undefined;
   readonly #watcher: TopicWatcher;
-  readonly #timers: Array<ReturnType<typeof setInterval>> = [];
-  readonly #takeovers = new Set<Promise<void>>();
+  readonly #timers = new Set<ReturnType<typeof setInterval>>();
+  readonly #takeovers: Takeovers;
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -52,6 +57,7 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
     this.#handler = handler;
     this.#onClosed = onClosed;
     const { options, redis, keys, logger } = context;
+    this.#lanes = new LaneSet(context, this, () => this.#closing !== undefined);
     const lanes = (): Iterable<TopicLane> => this.#lanes.values();
     this.#poller = new DelayPoller(redis, keys, lanes, options.delayPollIntervalMs, logger);
     this.#settler = new RedisSettler(context, (atMs) => this.#poller.due(atMs));
@@ -61,6 +67,11 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
       visibilityTimeoutMs: spec.visibilityTimeoutMs,
     });
     this.#settler.attach(this.#dispatcher);
+    this.#takeovers = new Takeovers(context, this.#dispatcher, (...entry) => this.ingest(...entry), {
+      done: () => this.#reader.wake(),
+      recreate: (partition) => this.recreateGroups([partition]),
+      fatal: (error) => this.fatal(error),
+    });
     this.#reader = new Reader(redis, this, {
       group: context.group,
       member: context.member,
@@ -85,18 +96,34 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
         : new Trimmer(redis, keys, options.retention, options.trimIntervalMs, lanes, logger);
   }
 
-  /** Joins the group on every topic, takes a share of partitions and starts reading. */
+  /**
+   * Joins the group on every topic, takes a share of partitions and starts reading once the read connection is up
+   * and answers in a shape the transport knows.
+   *
+   * @throws `RedisUnavailableError` when the read connection is not ready within `connectTimeoutMs`, or
+   * `IncompatibleClientError` when the client's replies are not recognised.
+   */
   async start(): Promise<void> {
     const { namedGroup, options } = this.#context;
+    const { pattern, startFrom } = this.#spec;
+    // A named group keeps what its members subscribed to also while none runs: topics of its pattern that appear
+    // later get the group when they are registered, as for a declared group.
+    if (namedGroup !== undefined && pattern !== undefined) {
+      await this.#context.registry.declarePattern(namedGroup, pattern);
+    }
     const topics = new Set(this.#spec.topics);
     for (const topic of await this.#watcher.start(namedGroup !== undefined, options.topicRefreshIntervalMs)) {
       topics.add(topic);
     }
-    await Promise.all([...topics].map((topic) => this.#addTopic(topic, '$')));
+    const startId = namedGroup !== undefined && startFrom === 'earliest' ? '0' : '$';
+    await Promise.all([...topics].map((topic) => this.#lanes.add(topic, startId)));
+    await whenReady(this.#reader.connection, options.connectTimeoutMs);
+    const [first] = this.#lanes.values();
+    if (first?.streams[0] !== undefined) await this.#reader.probe(first.streams[0]);
     // Subscribing resolves once the first partitions are read from, so the first reads cover all of them.
-    await Promise.all([...this.#takeovers]);
+    await this.#takeovers.settled();
     const staleMs = Math.max(250, Math.min(this.#spec.visibilityTimeoutMs, 10_000));
-    this.#timers.push(setInterval(() => void this.#reclaimStale(), staleMs));
+    this.#timers.add(setInterval(() => void this.#reclaimStale(), staleMs));
     this.#reader.start();
     this.#poller.start();
   }
@@ -127,14 +154,8 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
 
   // ReaderHost
 
-  readable(): PartitionState[] {
-    const partitions: PartitionState[] = [];
-    for (const lane of this.#lanes.values()) {
-      for (const partition of lane.partitions.values()) {
-        if (partition.status === 'reading') partitions.push(partition);
-      }
-    }
-    return partitions;
+  readable(now: number): PartitionState[] {
+    return this.#lanes.readable(now, MIN_READ_MS);
   }
 
   room(): number {
@@ -146,6 +167,8 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
   }
 
   ingest(partition: PartitionState, entryId: string, fields: unknown, deliveries = 0): void {
+    // Already queued or in flight: a takeover after an outage and a late read reply may both bring it.
+    if (partition.entries.has(entryId)) return;
     ingestEntry(this.#context, this.#settler, this.#dispatcher, { partition, entryId, fields, deliveries });
   }
 
@@ -172,29 +195,32 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
     }
   }
 
+  disconnected(): void {
+    for (const lane of this.#lanes.values()) lane.withdraw();
+  }
+
+  reconnected(): void {
+    for (const lane of this.#lanes.values()) void lane.beat();
+  }
+
+  /** Reports a client whose replies cannot be read, at error level and to `onError`, and closes. */
+  fatal(error: IncompatibleClientError): void {
+    if (this.#closing !== undefined) return;
+    const { logger, options } = this.#context;
+    reportIncompatible({ logger, onError: options.onError }, error, 'the subscription stops');
+    void this.close({ timeoutMs: 0 });
+  }
+
   // LaneHost
 
   acquired(partition: PartitionState): void {
     this.#streams.set(partition.stream, partition);
-    const run = (): Promise<void> =>
-      takeOver(this.#context, partition, this.#dispatcher, (p, id, fields, deliveries) =>
-        this.ingest(p, id, fields, deliveries),
-      ).then(
-        () => this.#reader.wake(),
-        (error: unknown) => {
-          this.#context.logger?.warn('redis transport: taking over a partition failed; retrying', { error });
-          if (partition.status === 'takeover' && this.#closing === undefined) {
-            setTimeout(() => void run(), 500);
-          }
-        },
-      );
-    const started = run();
-    this.#takeovers.add(started);
-    void started.finally(() => this.#takeovers.delete(started));
+    this.#takeovers.start(partition);
   }
 
   lost(partition: PartitionState): void {
     this.#settler.giveBackItems(this.#dispatcher.drop((p) => p === partition));
+    this.#dispatcher.abort((p) => p === partition, leaseLost(partition.topic));
     this.#streams.delete(partition.stream);
   }
 
@@ -212,38 +238,25 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
     if (group !== undefined) void this.#context.registry.announce({ kind: 'rebalance', topic, group });
   }
 
-  failed(error: unknown): void {
-    this.#context.logger?.warn('redis transport: lease heartbeat failed; retrying', { error });
+  fenced(lane: TopicLane): void {
+    this.#dispatcher.abort((partition) => partition.topic === lane.topic, leaseLost(lane.topic));
   }
 
-  async #addTopic(topic: string, startId: '$' | '0'): Promise<void> {
-    if (this.#lanes.has(topic) || this.#closing !== undefined) return;
-    let adding = this.#adding.get(topic);
-    if (adding === undefined) {
-      adding = this.#createLane(topic, startId).finally(() => this.#adding.delete(topic));
-      this.#adding.set(topic, adding);
+  resumed(lane: TopicLane): void {
+    for (const partition of lane.partitions.values()) {
+      // Collect what a read lost in the outage left pending here before reading on (see takeOver).
+      if (partition.status === 'reading') {
+        partition.status = 'takeover';
+        this.#takeovers.start(partition);
+      }
+      this.#dispatcher.resume(partition);
     }
-    await adding;
-  }
-
-  async #createLane(topic: string, startId: '$' | '0'): Promise<void> {
-    const context = this.#context;
-    const partitions = await context.registry.ensure(topic);
-    const lane = new TopicLane(context, topic, partitions, this);
-    await lane.join();
-    await ensureGroups(context, topic, partitions, startId);
-    if (this.#closing !== undefined) {
-      await lane.leave();
-      return;
-    }
-    this.#lanes.set(topic, lane);
-    await lane.start();
-    this.announce(topic);
+    this.#reader.wake();
   }
 
   #discovered(topic: string): void {
-    if (this.#lanes.has(topic) || this.#adding.has(topic)) return;
-    this.#addTopic(topic, '0').catch((error: unknown) => {
+    if (this.#lanes.has(topic)) return;
+    this.#lanes.add(topic, '0').catch((error: unknown) => {
       this.#context.logger?.warn(`redis transport: subscribing to new topic "${topic}" failed`, { error });
     });
   }
@@ -251,84 +264,43 @@ export class RedisSubscription implements TransportSubscription, DispatchHost, R
   async #reclaimStale(): Promise<void> {
     const ingest = this.ingest.bind(this);
     try {
-      for (const partition of this.readable()) {
+      for (const partition of this.readable(Date.now())) {
         await reclaimStale(this.#context, partition, this.#spec.visibilityTimeoutMs, ingest);
       }
     } catch (error) {
-      this.#context.logger?.debug('redis transport: reclaiming stale entries failed', { error });
+      if (isIncompatible(error)) this.fatal(error);
+      else this.#context.logger?.debug('redis transport: reclaiming stale entries failed', { error });
     }
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
-    const { logger } = this.#context;
-    const deadline = Date.now() + timeoutMs;
     this.#watcher.stop();
+    this.#takeovers.stop();
     for (const timer of this.#timers) clearInterval(timer);
-    this.#dispatcher.closing = true;
+    this.#timers.clear();
     this.#poller.stop();
     this.#trimmer?.stop();
-    const readerStopped = this.#reader.stop();
-    if (!(await this.#dispatcher.whenIdle(timeoutMs))) {
-      const left = [...this.#dispatcher.inflight];
-      const reason = new TransportError(
-        'redis',
-        `a subscription closed with ${left.length} unsettled deliveries after waiting ${timeoutMs} ms; they are left for redelivery`,
-      );
-      for (const delivery of left) {
-        delivery.inFlight = false;
-        delivery.abort(reason);
-        this.#dispatcher.finish(delivery, DROP);
-      }
-    }
-    // Acks, lease releases and group cleanup need Redis: bound them, so close() cannot hang while it is down.
-    const cleanupMs = Math.max(1_000, deadline - Date.now());
-    const cleanedUp = await settlesWithin(this.#releaseAll(readerStopped), cleanupMs);
-    if (!cleanedUp) {
-      logger?.warn(
-        `redis transport: Redis did not answer within ${cleanupMs} ms while closing; unacked deliveries stay pending and leases expire on their own`,
-      );
-    }
-    this.#onClosed(this);
-  }
-
-  async #releaseAll(readerStopped: Promise<void>): Promise<void> {
-    const { logger } = this.#context;
-    await readerStopped;
-    this.#dispatcher.stop();
-    await Promise.allSettled(this.#adding.values());
-    this.#settler.giveBackItems(this.#dispatcher.drop(() => true));
-    await this.#settler.flush();
-    await Promise.all(
-      [...this.#lanes.values()].map(async (lane) => {
-        try {
-          await lane.leave();
-          if (this.#context.namedGroup === undefined) {
-            await destroyGroups(this.#context, lane.topic, lane.partitionCount);
-          } else {
-            await this.#context.registry.announce({
-              kind: 'rebalance',
-              topic: lane.topic,
-              group: this.#context.namedGroup,
-            });
-          }
-        } catch (error) {
-          logger?.warn('redis transport: releasing leases on close failed; they expire on their own', {
-            error,
-          });
-        }
-      }),
+    await closeParts(
+      {
+        context: this.#context,
+        dispatcher: this.#dispatcher,
+        settler: this.#settler,
+        reader: this.#reader,
+        lanes: this.#lanes,
+      },
+      timeoutMs,
     );
+    this.#onClosed(this);
   }
 }
 
-function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const done = work.then(
-    () => true,
-    () => true,
+function isIncompatible(error: unknown): error is IncompatibleClientError {
+  return error instanceof IncompatibleClientError;
+}
+
+function leaseLost(topic: string): TransportError {
+  return new TransportError(
+    'redis',
+    `the lease on a partition of "${topic}" could not be renewed or passed to another member; the delivery may be handed to that member, so stop and leave it unsettled`,
   );
-  return Promise.race([done, late]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type DeadLetterInput, InvalidEnvelopeError, TransportError } from '@relaybus/core';
 import { entryFields, type InvalidEntry } from '../codec';
-import { NACK_DELAY_SCRIPT } from '../scripts';
+import { GIVE_BACK_SCRIPT, NACK_DELAY_SCRIPT } from '../scripts';
 import { AckBatcher } from './ack-batcher';
 import type { ConsumerContext } from './consumer-context';
 import type { Dispatcher } from './dispatcher';
@@ -26,7 +26,8 @@ export function nonce(): string {
  * The Redis side of settling deliveries: batched `XACK`s, `XCLAIM ... RETRYCOUNT` for immediate redelivery
  * (so the attempt count survives a crash), an atomic ack-and-schedule script for nacks with a delay, and the
  * dead-letter stream. Settling never rejects: a failed write is logged, and the message comes back (at least
- * once) instead.
+ * once) instead. Whatever claims an entry for this consumer does so only while it is still this consumer's, so a
+ * member that lost its lease cannot pull entries away from the next owner.
  */
 export class RedisSettler implements Settler {
   readonly #context: ConsumerContext;
@@ -128,10 +129,13 @@ export class RedisSettler implements Settler {
    * next owner's claim counts the attempt they were going to be.
    */
   giveBack(entries: ReadonlyArray<{ stream: string; entryId: string; count: number }>): Promise<void> {
-    const { redis, group, member } = this.#context;
-    const writes = entries.map(({ stream, entryId, count }) =>
-      redis.xclaim(stream, group, member, 0, entryId, 'RETRYCOUNT', count, 'JUSTID'),
-    );
+    const byStream = new Map<string, Array<string | number>>();
+    for (const { stream, entryId, count } of entries) {
+      const args = byStream.get(stream);
+      if (args === undefined) byStream.set(stream, [entryId, count]);
+      else args.push(entryId, count);
+    }
+    const writes = [...byStream].map(([stream, pairs]) => this.#reclaimOwn(stream, pairs));
     return this.#track(Promise.all(writes), 'give back');
   }
 
@@ -154,19 +158,9 @@ export class RedisSettler implements Settler {
 
   #retryNow(delivery: RedisDelivery): Promise<void> {
     const { item } = delivery;
-    const { redis, group, member } = this.#context;
     const local = this.#dispatcher?.redelivers(item.partition) === true;
     const count = item.attempt + 1 - item.baseAttempt + (local ? 1 : 0);
-    const written = redis.xclaim(
-      item.partition.stream,
-      group,
-      member,
-      0,
-      item.entryId,
-      'RETRYCOUNT',
-      count,
-      'JUSTID',
-    );
+    const written = this.#reclaimOwn(item.partition.stream, [item.entryId, count]);
     this.#dispatcher?.finish(delivery, local ? RETRY : DROP);
     return this.#track(written, 'nack');
   }
@@ -186,11 +180,23 @@ export class RedisSettler implements Settler {
     const written = NACK_DELAY_SCRIPT.run(
       context.redis,
       [item.partition.stream, context.keys.delayed(item.message.topic)],
-      [context.group, item.entryId, dueAt, delayedMember(item.partition.index, retryNonce, fields)],
+      [
+        context.group,
+        item.entryId,
+        dueAt,
+        delayedMember(item.partition.index, retryNonce, fields),
+        context.member,
+      ],
     );
     this.#dispatcher?.finish(delivery, key === undefined ? DONE : { kind: 'hold', nonce: retryNonce });
     this.#scheduleDue(dueAt);
     return this.#track(written, 'nack');
+  }
+
+  /** Sets the delivery counts of `pairs` (entry id, count) of `stream` that this consumer still holds. */
+  #reclaimOwn(stream: string, pairs: ReadonlyArray<string | number>): Promise<unknown> {
+    const { redis, group, member } = this.#context;
+    return GIVE_BACK_SCRIPT.run(redis, [stream], [group, member, ...pairs]);
   }
 
   #track(write: Promise<unknown>, what: string): Promise<void> {

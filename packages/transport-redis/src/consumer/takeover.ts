@@ -1,3 +1,7 @@
+import { isNoGroup } from '../connection';
+import { IncompatibleClientError } from '../errors';
+import { type PendingRow, parseEntries, parsePendingRows, parsePendingSummary } from '../replies';
+import { CLAIM_SCRIPT } from '../scripts';
 import type { ConsumerContext } from './consumer-context';
 import type { Dispatcher } from './dispatcher';
 import type { PartitionState } from './partition';
@@ -12,23 +16,14 @@ export type Ingest = (
   deliveries: number,
 ) => void;
 
-interface PendingRow {
-  readonly id: string;
-  readonly consumer: string;
-  readonly deliveries: number;
-}
-
-function pendingRows(reply: unknown): PendingRow[] {
-  if (!Array.isArray(reply)) return [];
-  const rows: PendingRow[] = [];
-  for (const row of reply) {
-    if (!Array.isArray(row)) continue;
-    const [id, consumer, , deliveries] = row as unknown[];
-    if (typeof id === 'string' && typeof consumer === 'string') {
-      rows.push({ id, consumer, deliveries: Number(deliveries) || 0 });
-    }
+/** A claim refused because the partition's lease is not this member's (any more, or not yet renewed). */
+class NotLeasedError extends Error {
+  constructor(partition: PartitionState) {
+    super(
+      `partition ${partition.index} of "${partition.topic}" is not leased to this member; nothing claimed`,
+    );
+    this.name = 'NotLeasedError';
   }
-  return rows;
 }
 
 async function claim(
@@ -39,20 +34,17 @@ async function claim(
   ingest: Ingest,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const { redis, group, member } = context;
+  const { redis, group, member, keys } = context;
   const deliveries = new Map(rows.map((row) => [row.id, row.deliveries]));
-  const reply: unknown = await redis.call(
-    'XCLAIM',
-    partition.stream,
-    group,
-    member,
-    minIdleMs,
-    ...rows.map((row) => row.id),
+  const reply: unknown = await CLAIM_SCRIPT.run(
+    redis,
+    [partition.stream, keys.leases(partition.topic, group)],
+    [group, member, partition.index, partition.token, minIdleMs, ...rows.map((row) => row.id)],
   );
-  if (!Array.isArray(reply)) return;
-  for (const entry of reply) {
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !partition.live) continue;
-    ingest(partition, entry[0], entry[1], deliveries.get(entry[0]) ?? 0);
+  if (reply === null) throw new NotLeasedError(partition);
+  for (const entry of parseEntries('XCLAIM', reply)) {
+    if (!partition.live) continue;
+    ingest(partition, entry.id, entry.fields, deliveries.get(entry.id) ?? 0);
   }
 }
 
@@ -84,7 +76,11 @@ async function restoreHolds(
 
 /**
  * Takes over a newly acquired partition: restores the key holds of pending retries, then claims every entry still
- * pending in the group (the previous owner's unsettled work) in stream order, before any new entry is read.
+ * pending in the group (the previous owner's unsettled work) in stream order, before any new entry is read. Claims
+ * succeed only while the lease is this member's, so a takeover that reaches Redis late takes nothing.
+ *
+ * A member that kept its partition through an outage takes it over again the same way: a read whose reply the
+ * outage lost left entries pending for it that it never saw, and they come before anything it reads next.
  */
 export async function takeOver(
   context: ConsumerContext,
@@ -95,8 +91,12 @@ export async function takeOver(
   await restoreHolds(context, partition, dispatcher);
   let start = '-';
   while (partition.status === 'takeover') {
-    const rows = pendingRows(await context.redis.xpending(partition.stream, context.group, start, '+', PAGE));
-    await claim(context, partition, rows, 0, ingest);
+    const rows = parsePendingRows(
+      await context.redis.xpending(partition.stream, context.group, start, '+', PAGE),
+    );
+    // Entries this member already has queued or in flight stay where they are (a takeover after an outage).
+    const unknown = rows.filter((row) => !partition.entries.has(row.id));
+    await claim(context, partition, unknown, 0, ingest);
     const last = rows[rows.length - 1];
     if (rows.length < PAGE || last === undefined) break;
     start = `(${last.id}`;
@@ -105,9 +105,11 @@ export async function takeOver(
 }
 
 /**
- * Claims entries of a partition we own that another consumer has held for longer than the visibility timeout
- * (a member that lost its lease without noticing, or a read that raced a lease change), and our own pending
- * entries we do not know about (a read whose reply was lost when the connection dropped).
+ * Claims stragglers of a partition this member owns and has taken over: entries another consumer still holds (its
+ * takeover collected everything pending, so these can only come from a member that lost its lease and read late,
+ * as when Redis stalled with a read waiting), claimed at once; and this consumer's own pending entries it does not
+ * know about (a read whose reply was lost when the connection dropped), once idle for the visibility timeout, since
+ * until then the reply may still be on its way.
  */
 export async function reclaimStale(
   context: ConsumerContext,
@@ -115,19 +117,106 @@ export async function reclaimStale(
   visibilityTimeoutMs: number,
   ingest: Ingest,
 ): Promise<void> {
-  const idleMs = Math.ceil(visibilityTimeoutMs);
-  const reply: unknown = await context.redis.call(
-    'XPENDING',
-    partition.stream,
-    context.group,
-    'IDLE',
-    idleMs,
-    '-',
-    '+',
-    PAGE,
-  );
-  const rows = pendingRows(reply).filter(
-    (row) => row.consumer !== context.member || !partition.entries.has(row.id),
-  );
-  await claim(context, partition, rows, idleMs, ingest);
+  const { redis, group, member } = context;
+  const summary = parsePendingSummary(await redis.xpending(partition.stream, group));
+  for (const consumer of summary.consumers) {
+    if (consumer.name === member) {
+      if (consumer.count <= partition.entries.size) continue;
+      const idleMs = Math.ceil(visibilityTimeoutMs);
+      const reply: unknown = await redis.call(
+        'XPENDING',
+        partition.stream,
+        group,
+        'IDLE',
+        idleMs,
+        '-',
+        '+',
+        PAGE,
+        member,
+      );
+      const unknown = parsePendingRows(reply).filter((row) => !partition.entries.has(row.id));
+      await claim(context, partition, unknown, idleMs, ingest);
+    } else {
+      const reply: unknown = await redis.call(
+        'XPENDING',
+        partition.stream,
+        group,
+        '-',
+        '+',
+        PAGE,
+        consumer.name,
+      );
+      await claim(context, partition, parsePendingRows(reply), 0, ingest);
+    }
+  }
+}
+
+/** What running takeovers report to their subscription. */
+export interface TakeoverHost {
+  /** A takeover finished: the partition can be read. */
+  done(partition: PartitionState): void;
+  /** Redis lost the group (a restart without persistence): recreate it before trying again. */
+  recreate(partition: PartitionState): Promise<void>;
+  /** A reply was not recognised. */
+  fatal(error: IncompatibleClientError): void;
+}
+
+const RETRY_MS = 500;
+
+/**
+ * The takeovers of one subscription: each runs until it succeeds or its partition is no longer being taken over,
+ * trying again every half second after a failure.
+ */
+export class Takeovers {
+  readonly #context: ConsumerContext;
+  readonly #dispatcher: Dispatcher;
+  readonly #ingest: Ingest;
+  readonly #host: TakeoverHost;
+  readonly #running = new Set<Promise<void>>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #stopped = false;
+
+  constructor(context: ConsumerContext, dispatcher: Dispatcher, ingest: Ingest, host: TakeoverHost) {
+    this.#context = context;
+    this.#dispatcher = dispatcher;
+    this.#ingest = ingest;
+    this.#host = host;
+  }
+
+  start(partition: PartitionState): void {
+    const running = this.#run(partition);
+    this.#running.add(running);
+    void running.finally(() => this.#running.delete(running));
+  }
+
+  /** Resolves once the takeovers running now have finished (or failed for the first time). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#running]);
+  }
+
+  /** Cancels the retries; takeovers in flight finish on their own. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  async #run(partition: PartitionState): Promise<void> {
+    try {
+      await takeOver(this.#context, partition, this.#dispatcher, this.#ingest);
+      this.#host.done(partition);
+      return;
+    } catch (error) {
+      if (error instanceof IncompatibleClientError) return this.#host.fatal(error);
+      if (isNoGroup(error)) await this.#host.recreate(partition).catch(() => undefined);
+      else if (error instanceof NotLeasedError) this.#context.logger?.debug(error.message);
+      else this.#context.logger?.warn('redis transport: taking over a partition failed; retrying', { error });
+    }
+    if (partition.status !== 'takeover' || this.#stopped) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.start(partition);
+    }, RETRY_MS);
+    this.#timers.add(timer);
+  }
 }

@@ -18,7 +18,7 @@ const raw = process.env[CONSUMER_CONFIG_ENV];
 if (raw === undefined) throw new Error(`${CONSUMER_CONFIG_ENV} is not set`);
 const config = JSON.parse(raw) as ConsumerConfig;
 
-const redis = newClient(config.connection);
+const redis = newClient(config.connection, config.flavour);
 const transport = redisTransport({
   ...(config.transportOptions as Partial<RedisTransportOptions> | undefined),
   redis,

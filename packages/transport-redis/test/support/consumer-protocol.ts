@@ -1,9 +1,11 @@
-import type { Connection } from './client';
+import type { ClientFlavour, Connection } from './client';
 
 /** What the consumer process connects to and how it subscribes. Passed as JSON in its environment. */
 export interface ConsumerConfig {
   /** A standalone server URL, or the nodes of a cluster. */
   readonly connection: Connection;
+  /** The ioredis major (and reply options) to connect with; ioredis 5 when absent. */
+  readonly flavour?: ClientFlavour;
   /** The transport's key prefix. */
   readonly prefix: string;
   readonly topics: ReadonlyArray<string>;

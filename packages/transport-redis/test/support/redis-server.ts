@@ -18,6 +18,11 @@ export interface RedisServerOptions {
    * @defaultValue 'everysec'
    */
   readonly appendFsync?: 'always' | 'everysec' | 'no';
+  /**
+   * The port to listen on, for a test that points clients at it before the server runs (see {@link freePort}).
+   * @defaultValue a free port the OS picks
+   */
+  readonly port?: number;
   /** More `redis-server` arguments, such as `['--maxmemory', '64mb']`. */
   readonly args?: ReadonlyArray<string>;
   /**
@@ -63,7 +68,7 @@ export interface RedisServer {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'relaybus-redis-'));
   trackDir(dir);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     '--bind',
     '127.0.0.1',

@@ -21,6 +21,11 @@ export interface TcpProxy {
   opened(): number;
   /** Destroys every open link. */
   cutAll(): void;
+  /**
+   * While on, every byte in either direction is dropped, on open links and new ones: a silent network partition
+   * (requests never reach the server, nothing comes back, connections stay open).
+   */
+  partition(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +45,7 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const open = new Set<{ link: ProxyLink; sockets: Socket[] }>();
   let opened = 0;
+  let partitioned = false;
   const server: Server = createServer((client) => {
     opened += 1;
     const upstream = connect(targetPort, '127.0.0.1');
@@ -62,9 +68,11 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       open.delete(entry);
     };
     open.add(entry);
-    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('data', (chunk) => {
+      if (!partitioned) upstream.write(chunk);
+    });
     upstream.on('data', (chunk) => {
-      if (!frozen) client.write(chunk);
+      if (!frozen && !partitioned) client.write(chunk);
     });
     for (const socket of [client, upstream]) {
       socket.on('error', drop);
@@ -86,6 +94,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     links: () => [...open].map((entry) => entry.link),
     opened: () => opened,
     cutAll,
+    partition(on) {
+      partitioned = on;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         cutAll();

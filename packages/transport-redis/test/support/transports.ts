@@ -2,7 +2,7 @@ import type { Delivery, Transport, TransportMessage } from '@relaybus/core';
 import { type RedisTransportOptions, redisTransport } from '@relaybus/transport-redis';
 import type { Cluster, Redis } from 'ioredis';
 import { afterEach } from 'vitest';
-import { type Connection, newClient } from './client';
+import { type ClientFlavour, type Connection, IOREDIS_5, newClient } from './client';
 
 export { type Connection, newClient } from './client';
 
@@ -23,27 +23,25 @@ export function uniquePrefix(label: string): string {
 }
 
 /**
- * Opens redisTransport instances, each on its own client (as separate processes would have), and closes all of
- * them after each test.
+ * Opens redisTransport instances, each on its own client of `flavour` (as separate processes would have), and
+ * closes all of them after each test.
  *
  * @example
  * ```ts
- * const open = useTransports();
+ * const open = useTransports(flavour);
  * it('...', async () => { const { transport } = open({ url }, prefix); });
  * ```
  */
-export function useTransports(): (
-  connection: Connection,
-  prefix: string,
-  options?: Partial<RedisTransportOptions>,
-) => OpenTransport {
+export function useTransports(
+  flavour: ClientFlavour = IOREDIS_5,
+): (connection: Connection, prefix: string, options?: Partial<RedisTransportOptions>) => OpenTransport {
   const opened: OpenTransport[] = [];
   afterEach(async () => {
     const closing = opened.splice(0);
     await Promise.all(closing.map((entry) => entry.close()));
   });
   return (connection, prefix, options = {}) => {
-    const redis = newClient(connection);
+    const redis = newClient(connection, flavour);
     const transport = redisTransport({ ...options, redis, prefix });
     const entry: OpenTransport = {
       transport,
@@ -78,6 +76,7 @@ export function closingClient(transport: Transport, redis: Redis | Cluster): Tra
     deadLetters: transport.deadLetters,
     publish: (batch) => transport.publish(batch),
     subscribe: (options, handler) => transport.subscribe(options, handler),
+    declareGroup: (declaration) => transport.declareGroup(declaration),
     async close(options) {
       try {
         await transport.close(options);
