@@ -32,22 +32,7 @@ function fullEvent() {
 
 describe('CloudEvents conversion', () => {
   it('round-trips every envelope field losslessly, through JSON too', () => {
-    const event = {
-      ...TaskCreated.create(
-        { taskId: 't1' },
-        {
-          subject: 's1',
-          key: 'k1',
-          correlationId: 'c1',
-          causationId: 'x1',
-          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-          metadata: { tenant: 'acme' },
-        },
-      ),
-      position: '42',
-      stream: 'task-t1',
-      streamVersion: 3,
-    };
+    const event = fullEvent();
     const ce = toCloudEvent(event);
     expect(ce).toMatchObject({ specversion: '1.0', datacontenttype: 'application/json', dataversion: 2 });
     expect(fromCloudEvent(ce)).toEqual(event);
