@@ -15,6 +15,10 @@ export type RelaybusErrorCode =
   | 'VALIDATION_FAILED'
   /** An event type is not in the catalog. */
   | 'UNKNOWN_EVENT'
+  /** A job type is not in the queue's catalog. */
+  | 'UNKNOWN_JOB'
+  /** A job id the queue still retains was enqueued again. */
+  | 'DUPLICATE_JOB'
   /** An option was missing, malformed or out of range. */
   | 'INVALID_OPTION'
   /** A topic pattern is malformed, or matches no event of the catalog. */
@@ -169,14 +173,19 @@ export interface ValidationIssue {
  * ```
  */
 export class ValidationError extends RelaybusError {
-  /** The event type whose payload was invalid. */
+  /** The event (or job) type whose payload was invalid. */
   readonly eventType: string;
   /** Every issue reported by the schema. */
   readonly issues: ReadonlyArray<ValidationIssue>;
 
-  constructor(eventType: string, issues: ReadonlyArray<ValidationIssue>, options: RelaybusErrorOptions = {}) {
+  constructor(
+    eventType: string,
+    issues: ReadonlyArray<ValidationIssue>,
+    options: RelaybusErrorOptions & { subject?: 'event' | 'job' } = {},
+  ) {
     const list = issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
-    super('VALIDATION_FAILED', `Invalid data for event "${eventType}": ${list}`, options);
+    const what = options.subject === 'job' ? 'payload for job' : 'data for event';
+    super('VALIDATION_FAILED', `Invalid ${what} "${eventType}": ${list}`, options);
     this.name = 'ValidationError';
     this.eventType = eventType;
     this.issues = issues;
@@ -206,6 +215,59 @@ export class UnknownEventError extends RelaybusError {
     this.name = 'UnknownEventError';
     this.eventType = eventType;
     this.known = known;
+  }
+}
+
+/**
+ * A job type that is not in the queue's catalog was enqueued, handled or received.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof UnknownJobError) console.log(error.jobType, error.known);
+ * ```
+ */
+export class UnknownJobError extends RelaybusError {
+  /** The type that is not known. */
+  readonly jobType: string;
+  /** The types the catalog does know. */
+  readonly known: ReadonlyArray<string>;
+
+  constructor(jobType: string, known: ReadonlyArray<string>, context: string) {
+    const list = known.length > 0 ? known.map((t) => `"${t}"`).join(', ') : 'none';
+    super(
+      'UNKNOWN_JOB',
+      `Unknown job type "${jobType}" ${context}. Add its definition to createJobQueue({ jobs }); known types: ${list}.`,
+    );
+    this.name = 'UnknownJobError';
+    this.jobType = jobType;
+    this.known = known;
+  }
+}
+
+/**
+ * A job was enqueued with a `jobId` the queue still retains (in any state, completed and dead included).
+ *
+ * @example
+ * ```ts
+ * try { await jobs.enqueue(SendInvoice, payload, { jobId: `invoice-${id}` }); } catch (error) {
+ *   if (error instanceof DuplicateJobError) console.log('already enqueued:', error.jobId);
+ * }
+ * ```
+ */
+export class DuplicateJobError extends RelaybusError {
+  /** The id that is taken. */
+  readonly jobId: string;
+  /** The queue that holds it. */
+  readonly queue: string;
+
+  constructor(queue: string, jobId: string) {
+    super(
+      'DUPLICATE_JOB',
+      `Queue "${queue}" already has job ${JSON.stringify(jobId)} (it is retained in some state). Pick another jobId, or use \`unique\` to deduplicate without an error.`,
+    );
+    this.name = 'DuplicateJobError';
+    this.jobId = jobId;
+    this.queue = queue;
   }
 }
 

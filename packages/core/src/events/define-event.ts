@@ -304,7 +304,7 @@ export function upcastData(definition: AnyEventDefinition, fromVersion: number, 
  * Whether `value` implements Standard Schema v1. Schemas may be objects (zod, valibot) or functions (arktype), so
  * only the `~standard` property decides.
  */
-function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
   const standard = (value as { '~standard'?: unknown })['~standard'];
   return (

@@ -1,3 +1,5 @@
+import type { JobBackend } from '../jobs/backend';
+
 /**
  * What a transport can do. The bus and the conformance suite switch behaviour and scenarios on these flags.
  *
@@ -317,6 +319,11 @@ export interface Transport {
   declareGroup(declaration: GroupDeclaration): Promise<void>;
   /** The dead-letter list. */
   readonly deadLetters: DeadLetterQueue;
+  /**
+   * A job backend on the same broker, for `createJobQueue({ transport })`, when the transport offers one (the memory
+   * and Redis transports do). Each call returns the same backend.
+   */
+  jobBackend?(): JobBackend;
   /** Closes every subscription (waiting for in-flight deliveries up to `timeoutMs`) and releases resources. */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
