@@ -479,13 +479,22 @@ export class PayloadTooLargeError extends TransportError {
 
   constructor(
     transport: string,
-    message: { readonly id: string; readonly index: number; readonly sizeBytes: number },
+    message: {
+      readonly id: string;
+      /** Its index in the batch, for a message. */
+      readonly index?: number;
+      readonly sizeBytes: number;
+      /** What was too large: a message (the default) or a job's payload. */
+      readonly kind?: 'message' | 'job';
+    },
     maxBytes: number,
     fix: string,
   ) {
+    const job = message.kind === 'job';
+    const at = message.index === undefined ? '' : ` (messages[${message.index}])`;
     super(
       transport,
-      `message ${JSON.stringify(message.id)} (messages[${message.index}]) is ${message.sizeBytes} bytes serialised, over the limit of ${maxBytes}; nothing of the batch was sent. Store large payloads elsewhere and publish a reference, or ${fix}.`,
+      `${job ? 'the payload of job' : 'message'} ${JSON.stringify(message.id)}${at} is ${message.sizeBytes} bytes serialised, over the limit of ${maxBytes}; nothing of the batch was ${job ? 'enqueued' : 'sent'}. Store large payloads elsewhere and pass a reference, or ${fix}.`,
       { code: 'PAYLOAD_TOO_LARGE' },
     );
     this.name = 'PayloadTooLargeError';

@@ -40,6 +40,7 @@ export {
   CheckpointConflictError,
   CircuitOpenError,
   ClosedError,
+  DuplicateJobError,
   HandlerError,
   HandlerTimeoutError,
   InvalidEnvelopeError,
@@ -56,6 +57,7 @@ export {
   TransportError,
   TransportUnavailableError,
   UnknownEventError,
+  UnknownJobError,
   UnknownStreamEventError,
   ValidationError,
   VersionConflictError,
@@ -75,6 +77,51 @@ export type {
 export { defineEvent } from './events/define-event';
 export type { Envelope, EnvelopeOptions, Metadata } from './events/envelope';
 export { uuidv7 } from './events/uuid';
+export type {
+  AddOutcome,
+  ClaimedJob,
+  ClaimRequest,
+  DeadJobReason,
+  GroupRate,
+  JobAttemptError,
+  JobBackend,
+  JobFailure,
+  JobFailureOutcome,
+  JobLease,
+  JobPage,
+  JobPriority,
+  JobRecord,
+  JobState,
+  JobUniqueness,
+  LeaseRef,
+  NewJob,
+  PriorityPolicy,
+  QueueCounts,
+} from './jobs/backend';
+export { JOB_PRIORITIES, JOB_STATES } from './jobs/backend';
+export { createJobQueue } from './jobs/create-job-queue';
+export type { AnyJobDefinition, JobDefinition, JobInput, JobPayload } from './jobs/define-job';
+export { defineJob } from './jobs/define-job';
+export type { MemoryJobBackendOptions } from './jobs/memory/memory-job-backend';
+export { memoryJobBackend } from './jobs/memory/memory-job-backend';
+export { JOB_ENQUEUED_EVENT } from './jobs/outbox-jobs';
+export type {
+  DeadJobs,
+  EnqueueItem,
+  EnqueueOptions,
+  EnqueueResult,
+  JobContext,
+  JobDefaults,
+  JobHandlers,
+  JobQueue,
+  JobQueueOptions,
+  JobScheduler,
+  JobWorker,
+  SchedulerOptions,
+  ScheduleSpec,
+  UniqueOptions,
+  WorkOptions,
+} from './jobs/types';
 export type { Logger } from './logger';
 export { consoleLogger, silentLogger } from './logger';
 export type { CircuitState } from './middleware/circuit';
@@ -95,6 +142,7 @@ export type { MetricsHistogramSummary, MetricsSample, MetricsSnapshot } from './
 export type { ConsumeContext, Middleware, PublishContext } from './middleware/middleware';
 export type { RateLimitOptions } from './middleware/rate-limit';
 export { rateLimit } from './middleware/rate-limit';
+export type { RegisteredCounter, RegisteredHistogram } from './middleware/registered-metrics';
 export type { MiddlewareSide } from './middleware/side';
 export type { TimeoutOptions } from './middleware/timeout';
 export { timeout } from './middleware/timeout';

@@ -1,4 +1,5 @@
 import type { BackoffOptions, RetryOptions } from '../bus/retry';
+import type { Envelope } from '../events/envelope';
 import type { Logger } from '../logger';
 import type { MetricsMiddleware } from '../middleware/metrics';
 import type { EventStore } from '../store/event-store';
@@ -385,6 +386,13 @@ export interface JobQueue<TJob extends AnyJobDefinition = AnyJobDefinition, TTra
     items: ReadonlyArray<EnqueueItem<TJob, TTransaction>>,
     options?: { transaction?: TTransaction },
   ): Promise<EnqueueResult[]>;
+  /**
+   * Adds a job an outbox relay read from the store (an event of type `relaybus.job.enqueued` that this queue's
+   * `enqueue(..., { transaction })` appended). For relay authors; a job handed over twice is added once.
+   * @throws `InvalidEnvelopeError` for an event that is not a job of this queue, `UnknownJobError` for a type the
+   * catalog does not know.
+   */
+  receiveFromOutbox(event: Envelope): Promise<EnqueueResult>;
   /** Starts a worker in this process. */
   work(handlers: JobHandlers<TJob>, options?: WorkOptions): JobWorker;
   /** Starts a scheduler of periodic jobs in this process. */

@@ -1,7 +1,7 @@
-import { InvalidOptionError } from '../errors';
 import { Histogram, leLabels } from './histogram';
 import type { MetricsHistogramSummary, MetricsSample, MetricsSnapshot } from './metrics-snapshot';
-import { header, labelText, METRIC_NAME, sample } from './prometheus-text';
+import { header, labelText, sample } from './prometheus-text';
+import { RegisteredMetrics } from './registered-metrics';
 
 const QUANTILES = { p50: 0.5, p90: 0.9, p99: 0.99 } as const;
 
@@ -28,11 +28,6 @@ export interface ConsumerSeries {
   readonly latency: Histogram;
 }
 
-interface Gauge {
-  readonly help: string;
-  readonly read: () => number;
-}
-
 /**
  * Holds the series the metrics middleware updates, keyed by event type and consumer group (then error code), and
  * renders them as a snapshot or as Prometheus text.
@@ -48,12 +43,13 @@ export class MetricsRegistry {
   };
   private readonly publishers = new Map<string, PublisherSeries>();
   private readonly consumers = new Map<string, Map<string, ConsumerSeries>>();
-  private readonly gauges = new Map<string, Gauge>();
+  /** Gauges, counters and histograms other components registered. */
+  readonly registered: RegisteredMetrics;
   private readonly durationLes: ReadonlyArray<string>;
   private readonly latencyLes: ReadonlyArray<string>;
 
   constructor(
-    private readonly prefix: string,
+    prefix: string,
     private readonly durationBuckets: ReadonlyArray<number>,
     private readonly latencyBuckets: ReadonlyArray<number>,
   ) {
@@ -67,6 +63,8 @@ export class MetricsRegistry {
     };
     this.durationLes = leLabels(durationBuckets);
     this.latencyLes = leLabels(latencyBuckets);
+    const builtIn = new Set(Object.values(this.names));
+    this.registered = new RegisteredMetrics(prefix, (name) => builtIn.has(name), durationBuckets, summary);
   }
 
   /** The series of a published event type, created on first use. */
@@ -129,7 +127,9 @@ export class MetricsRegistry {
       failed: consumers.flatMap((s) => [...s.failed.values()].map(counterSample)),
       handlerDurationSeconds: consumers.map((s) => summary(s.labels, s.duration)),
       endToEndLatencySeconds: consumers.map((s) => summary(s.labels, s.latency)),
-      gauges: Object.fromEntries(this.readGauges().map(([name, , value]) => [name, value])),
+      gauges: this.registered.gauges(),
+      counters: this.registered.counters(),
+      histograms: this.registered.histograms(),
     };
   }
 
@@ -159,51 +159,12 @@ export class MetricsRegistry {
       'histogram',
     );
     for (const s of this.allConsumers()) s.latency.write(out, names.latency, s.text, this.latencyLes);
-    for (const [name, gauge, value] of this.readGauges()) {
-      header(out, name, gauge.help, 'gauge');
-      sample(out, name, '', value);
-    }
+    this.registered.write(out);
     return `${out.join('\n')}\n`;
-  }
-
-  /** Adds a gauge under `prefix + name`; returns its remover. */
-  registerGauge(name: string, help: string, read: () => number): () => void {
-    const where = 'metrics().registerGauge()';
-    const full = `${this.prefix}${name}`;
-    if (typeof name !== 'string' || !METRIC_NAME.test(full)) {
-      throw new InvalidOptionError(
-        where,
-        'name',
-        `must make a valid Prometheus metric name, got ${String(name)}`,
-      );
-    }
-    if (Object.values(this.names).includes(full) || this.gauges.has(full)) {
-      throw new InvalidOptionError(where, 'name', `"${full}" is already registered; pick another name`);
-    }
-    if (typeof read !== 'function')
-      throw new InvalidOptionError(where, 'read', 'must be a function returning a number');
-    const gauge = { help: String(help), read };
-    this.gauges.set(full, gauge);
-    return () => {
-      if (this.gauges.get(full) === gauge) this.gauges.delete(full);
-    };
   }
 
   private *allConsumers(): Generator<ConsumerSeries> {
     for (const byGroup of this.consumers.values()) yield* byGroup.values();
-  }
-
-  private readGauges(): Array<[string, Gauge, number]> {
-    const values: Array<[string, Gauge, number]> = [];
-    for (const [name, gauge] of this.gauges) {
-      try {
-        const value = gauge.read();
-        if (typeof value === 'number') values.push([name, gauge, value]);
-      } catch {
-        // A broken gauge must not break the scrape or the snapshot of everything else.
-      }
-    }
-    return values;
   }
 }
 

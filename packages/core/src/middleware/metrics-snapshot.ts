@@ -59,4 +59,8 @@ export interface MetricsSnapshot {
   readonly endToEndLatencySeconds: ReadonlyArray<MetricsHistogramSummary>;
   /** Registered gauges by full name; a gauge whose `read()` threw is left out. */
   readonly gauges: Readonly<Record<string, number>>;
+  /** Registered counters by full name (see `registerCounter`). */
+  readonly counters: Readonly<Record<string, ReadonlyArray<MetricsSample>>>;
+  /** Registered histograms by full name (see `registerHistogram`). */
+  readonly histograms: Readonly<Record<string, ReadonlyArray<MetricsHistogramSummary>>>;
 }

@@ -3,6 +3,7 @@ import { MetricsRegistry } from './metrics-registry';
 import type { MetricsSnapshot } from './metrics-snapshot';
 import type { Middleware } from './middleware';
 import { METRIC_NAME } from './prometheus-text';
+import type { RegisteredCounter, RegisteredHistogram } from './registered-metrics';
 
 /**
  * Options for {@link metrics}.
@@ -52,6 +53,17 @@ export interface MetricsMiddleware extends Middleware {
    * @throws {@link InvalidOptionError} when the name does not make a valid metric name or is already taken.
    */
   registerGauge(name: string, help: string, read: () => number): () => void;
+  /**
+   * Adds a counter family (labelled per call), such as jobs started per queue and type. The prefix is prepended.
+   * @throws {@link InvalidOptionError} when the name does not make a valid metric name or is already taken.
+   */
+  registerCounter(name: string, help: string): RegisteredCounter;
+  /**
+   * Adds a histogram family of durations in seconds (labelled per call), with the middleware's duration buckets
+   * unless `bucketsSeconds` is given. The prefix is prepended.
+   * @throws {@link InvalidOptionError} when the name does not make a valid metric name or is already taken.
+   */
+  registerHistogram(name: string, help: string, bucketsSeconds?: ReadonlyArray<number>): RegisteredHistogram;
 }
 
 const WHERE = 'metrics()';
@@ -121,7 +133,10 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     },
     snapshot: () => registry.snapshot(),
     prometheus: () => registry.prometheus(),
-    registerGauge: (name, help, read) => registry.registerGauge(name, help, read),
+    registerGauge: (name, help, read) => registry.registered.gauge(name, help, read),
+    registerCounter: (name, help) => registry.registered.counter(name, help),
+    registerHistogram: (name, help, buckets) =>
+      registry.registered.histogram(name, help, checkBuckets('bucketsSeconds', buckets, duration)),
   };
 }
 

@@ -1,4 +1,6 @@
 import { ClosedError, InvalidOptionError } from '../errors';
+import type { JobBackend } from '../jobs/backend';
+import { memoryJobBackend } from '../jobs/memory/memory-job-backend';
 import { ConsumerQueue, type QueueHost } from './memory/consumer-queue';
 import { type DeadLetterHost, type DeadLetterRecord, MemoryDeadLetters } from './memory/dead-letters';
 import { DelayScheduler } from './memory/delay-scheduler';
@@ -82,6 +84,7 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
   private drainPending = false;
   private readonly delayed = new DelayScheduler<MemoryDelivery>((delivery) => this.release(delivery));
   private overCount = 0;
+  private jobs: JobBackend | undefined;
   private pressure: { readonly promise: Promise<void>; readonly resolve: () => void } | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -154,6 +157,12 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
     this.subscriptions.add(subscription);
     subscription.closeOnAbort(options.signal);
     return subscription;
+  }
+
+  /** The memory job backend of this transport, made on first use. */
+  jobBackend(): JobBackend {
+    this.jobs ??= memoryJobBackend();
+    return this.jobs;
   }
 
   /** Creates the group's queue without a member: it keeps what is published from now on (nothing older is kept). */
