@@ -31,4 +31,10 @@ describe('the examples the README shows', () => {
     // The mail may be sent before or after the state is printed: delivery starts as soon as it is registered.
     expect(lines.sort()).toEqual(['welcome mail to ada@example.com', 'welcome-mail subscription: active']);
   });
+
+  it('jobs.ts debounces five enqueues into one run and reads its result', async () => {
+    expect((await runExample('jobs.ts')).trim()).toBe(
+      'completed 1, result {"projectId":"p1","criticalTasks":4}',
+    );
+  });
 });
