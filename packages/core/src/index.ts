@@ -117,6 +117,7 @@ export type {
   JobQueueOptions,
   JobScheduler,
   JobWorker,
+  OutboxJobReceiver,
   SchedulerOptions,
   ScheduleSpec,
   UniqueOptions,

@@ -105,7 +105,8 @@ export function createJobQueue<const TJobs extends ReadonlyArray<AnyJobDefinitio
       );
     }
     for (const job of jobs) {
-      const envelope = buildEnvelope(JOB_ENQUEUED_EVENT, 1, { queue, job }, undefined, {}, 'relaybus/jobs');
+      // Keyed by group, so the relay hands a group's jobs over in the order they were enqueued.
+      const envelope = buildEnvelope(JOB_ENQUEUED_EVENT, 1, { queue, job }, job.group, {}, 'relaybus/jobs');
       await store.append(`job-${queue}-${job.id}`, [envelope], { transaction });
     }
     return jobs.map((job) => ({ id: job.id, status: 'outbox' as const }));

@@ -182,7 +182,9 @@ export class Worker implements JobWorker, RunHost {
     this.wake();
     await this.loopDone;
     const running = [...this.runs];
-    await Promise.race([Promise.all(running.map((run) => run.settled)), sleep(timeoutMs)]);
+    const deadline = new AbortController();
+    await Promise.race([Promise.all(running.map((run) => run.settled)), sleep(timeoutMs, deadline.signal)]);
+    deadline.abort(); // a pending deadline timer would keep the process alive
     await Promise.all([...this.runs].map((run) => run.handBack()));
     // Outcomes reported at the deadline (a timeout firing, say) finish before the worker says it is closed.
     await Promise.all(running.map((run) => run.settled));

@@ -440,3 +440,14 @@ export interface DeadJobs {
   /** Removes dead jobs for good (all, or `ids`). Returns how many. */
   purge(ids?: ReadonlyArray<string>): Promise<number>;
 }
+
+/**
+ * What an outbox relay needs of a job queue to hand it the jobs enqueued in transactions: its name and
+ * `receiveFromOutbox`. Any `JobQueue` fits, whatever its jobs and transaction type.
+ *
+ * @example
+ * ```ts
+ * const receivers: OutboxJobReceiver[] = [mailQueue, reportQueue];
+ * ```
+ */
+export type OutboxJobReceiver = Pick<JobQueue<AnyJobDefinition, unknown>, 'name' | 'receiveFromOutbox'>;
