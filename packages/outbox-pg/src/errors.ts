@@ -139,3 +139,33 @@ export class PermissionDeniedError extends RelaybusError {
     this.privilege = privilege;
   }
 }
+
+/**
+ * The relay read a job the application enqueued in its transaction (`enqueue(..., { transaction })`) for a queue it
+ * was not given in `jobQueues`, so there is nowhere to hand the job to. The relay parks the event with this error
+ * (code `INVALID_ENVELOPE`, as core uses for a job handed to the wrong queue); give the relay that queue, then
+ * redrive it.
+ *
+ * @example
+ * ```ts
+ * const relay = createOutboxRelay({ pool, bus, jobQueues: [emails, reports] });
+ * await relay.parked.redrive({ type: JOB_ENQUEUED_EVENT });
+ * ```
+ */
+export class UnknownJobQueueError extends RelaybusError {
+  /** The queue the job was enqueued on, as stored in the event (not necessarily a string when malformed). */
+  readonly queue: unknown;
+  /** The queues the relay was given. */
+  readonly known: ReadonlyArray<string>;
+
+  constructor(eventId: string, queue: unknown, known: ReadonlyArray<string>) {
+    const given = known.length === 0 ? 'none' : known.map((name) => JSON.stringify(name)).join(', ');
+    super(
+      'INVALID_ENVELOPE',
+      `The job in outbox event ${eventId} was enqueued on queue ${JSON.stringify(queue) ?? 'undefined'}, which this relay was not given (jobQueues: ${given}). Pass that JobQueue in createOutboxRelay({ jobQueues }), then hand the job over with relay.parked.redrive({ eventIds: ['${eventId}'] }).`,
+    );
+    this.name = 'UnknownJobQueueError';
+    this.queue = queue;
+    this.known = known;
+  }
+}

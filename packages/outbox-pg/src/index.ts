@@ -6,6 +6,7 @@ export {
   SchemaVersionError,
   StreamOrderConflictError,
   TransactionRequiredError,
+  UnknownJobQueueError,
 } from './errors';
 export type { Inbox, InboxOptions, InboxOutcome } from './inbox';
 export { createInbox } from './inbox';

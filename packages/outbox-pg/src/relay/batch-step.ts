@@ -3,7 +3,8 @@ import { ORIGIN, parsePosition } from '../positions';
 import { storedEventOf } from '../rows';
 import { run } from '../sql/query';
 import type { PartitionRow, StepContext, StepResult } from './checkpoints';
-import { messageOf, settle } from './checkpoints';
+import { failed, settle } from './checkpoints';
+import { handOver, publish, runAt } from './deliveries';
 import type { Lease } from './leases';
 import { stepPartition } from './partition-step';
 
@@ -26,12 +27,27 @@ export function isBatchable(context: StepContext, lease: Lease): boolean {
   return epoch === context.epoch();
 }
 
+/** One partition's events of a combined step, and how many of them were delivered so far. */
+interface Batch {
+  readonly lease: Lease;
+  readonly rows: ReadonlyArray<LeasedRow>;
+  readonly events: ReadonlyArray<StoredEvent>;
+  delivered: number;
+}
+
+/** Where the rounds of a combined step stopped: the partitions whose delivery failed, and how. */
+type Stop =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'publish'; readonly batches: ReadonlyArray<Batch> }
+  | { readonly kind: 'jobs'; readonly failures: ReadonlyArray<{ batch: Batch; error: unknown }> };
+
 /**
  * One step over many leased partitions at once (see {@link isBatchable}): one read of up to `batchSize` events
- * per partition, one publish of all of them (each partition's events in order), one compare-and-set of every
- * checkpoint. A relay's round trips per pass stay the same however many partitions it holds. When the publish
- * fails, every partition with events takes a step of its own ({@link stepPartition}), which finds and isolates
- * the failing event.
+ * per partition, delivery in rounds (see {@link deliverRounds}: one publish per round for every partition's next
+ * plain events, then each partition's next job handed to its queue), and one compare-and-set of every checkpoint.
+ * A relay's round trips per pass stay the same however many partitions it holds. When a publish fails, every
+ * partition in it takes a step of its own ({@link stepPartition}), which finds and isolates the failing event; a
+ * job that fails goes straight to the retry-or-park decision. What was delivered before is checkpointed first.
  *
  * @example
  * ```ts
@@ -53,43 +69,93 @@ export async function stepPartitions(
     context.batchSize,
   ]);
   if (rows.length === 0) return 'idle';
-  const byPartition = new Map<number, StoredEvent[]>();
+  const byPartition = new Map<number, LeasedRow[]>();
   for (const row of rows) {
-    const events = byPartition.get(row.lease_partition);
-    if (events === undefined) byPartition.set(row.lease_partition, [storedEventOf(row)]);
-    else events.push(storedEventOf(row));
+    const partition = byPartition.get(row.lease_partition);
+    if (partition === undefined) byPartition.set(row.lease_partition, [row]);
+    else partition.push(row);
   }
-  const batches = leases.flatMap((lease) => {
-    const events = byPartition.get(lease.partition)?.sort(byPosition);
-    const last = events?.[events.length - 1];
-    return events === undefined || last === undefined ? [] : [{ lease, events, last: last.position }];
+  const batches = leases.flatMap((lease): Batch[] => {
+    const sorted = byPartition.get(lease.partition)?.map((row) => ({ row, event: storedEventOf(row) }));
+    if (sorted === undefined) return [];
+    sorted.sort((a, b) => byPosition(a.event, b.event));
+    return [{ lease, rows: sorted.map((s) => s.row), events: sorted.map((s) => s.event), delivered: 0 }];
   });
-  try {
-    await context.transport.publish(batches.flatMap((batch) => batch.events.map(messageOf)));
-  } catch {
-    let result: StepResult = 'idle';
-    for (const { lease } of batches) {
-      if (owned.get(lease.partition) !== lease) continue;
-      const step = await stepPartition(context, lease, owned);
-      if (step === 'progress' || result === 'idle') result = step;
+  const stop = await deliverRounds(context, batches);
+  await checkpoint(context, owned, batches);
+  let result: StepResult = batches.some((batch) => batch.delivered > 0) ? 'progress' : 'idle';
+  const held = (batch: Batch): boolean => owned.get(batch.lease.partition) === batch.lease;
+  const merge = (step: StepResult): void => {
+    if (step === 'progress' || result === 'idle') result = step;
+  };
+  if (stop.kind === 'jobs') {
+    for (const { batch, error } of stop.failures) {
+      const row = batch.rows[batch.delivered];
+      if (held(batch) && row !== undefined) merge(await failed(context, batch.lease, owned, row, error));
     }
-    return result;
+  } else if (stop.kind === 'publish') {
+    for (const batch of stop.batches)
+      if (held(batch)) merge(await stepPartition(context, batch.lease, owned));
   }
-  context.lastAcceptedAt = Date.now();
+  return result;
+}
+
+/**
+ * Delivers the batches in rounds, keeping each partition's log order: a round publishes the next plain events of
+ * every partition in one call, then hands each partition's next job (if it stopped at one) to its queue, the
+ * partitions concurrently. A partition of plain events only is delivered in one round; each job in a partition
+ * adds a round. Stops at the first round that fails, with `delivered` of each batch saying how far it got.
+ */
+async function deliverRounds(context: StepContext, batches: ReadonlyArray<Batch>): Promise<Stop> {
+  for (;;) {
+    const runs = batches.map((batch) => runAt(batch.events, batch.delivered));
+    const publishing = batches.filter((_, index) => (runs[index]?.length ?? 0) > 0);
+    if (publishing.length > 0) {
+      try {
+        await publish(context.destinations, runs.flat());
+      } catch {
+        return { kind: 'publish', batches: publishing };
+      }
+      for (const [index, batch] of batches.entries()) batch.delivered += runs[index]?.length ?? 0;
+    }
+    const atJob = batches.filter((batch) => batch.delivered < batch.events.length);
+    if (atJob.length === 0) return { kind: 'done' };
+    const results = await Promise.allSettled(
+      atJob.map((batch) => handOver(context.destinations, batch.events[batch.delivered] as StoredEvent)),
+    );
+    const failures: Array<{ batch: Batch; error: unknown }> = [];
+    for (const [index, result] of results.entries()) {
+      const batch = atJob[index] as Batch;
+      if (result.status === 'fulfilled') batch.delivered += 1;
+      else failures.push({ batch, error: result.reason });
+    }
+    if (failures.length > 0) return { kind: 'jobs', failures };
+  }
+}
+
+/** Advances the checkpoint of every batch that delivered something to its last delivered event, in one statement. */
+async function checkpoint(
+  context: StepContext,
+  owned: Map<number, Lease>,
+  batches: ReadonlyArray<Batch>,
+): Promise<void> {
+  const moved = batches.flatMap((batch) => {
+    const last = batch.events[batch.delivered - 1];
+    return last === undefined ? [] : [{ lease: batch.lease, last: last.position }];
+  });
+  if (moved.length === 0) return;
   const { pool, sql, relay, owner, leaseTtlMs } = context;
   const advanced = await run<{ partition: number }>(pool, sql.advanceMany, [
     relay,
     owner,
     leaseTtlMs,
-    batches.map((batch) => batch.lease.partition),
-    batches.map((batch) => batch.lease.token),
-    batches.map((batch) => batch.lease.position),
-    batches.map((batch) => batch.last),
+    moved.map((batch) => batch.lease.partition),
+    moved.map((batch) => batch.lease.token),
+    moved.map((batch) => batch.lease.position),
+    moved.map((batch) => batch.last),
   ]);
   const done = new Set(advanced.map((row) => row.partition));
-  for (const batch of batches)
-    settle(context, batch.lease, owned, done.has(batch.lease.partition), batch.last);
-  return 'progress';
+  for (const batch of moved) settle(context, batch.lease, owned, done.has(batch.lease.partition), batch.last);
 }
 
 function byPosition(a: StoredEvent, b: StoredEvent): number {

@@ -1,23 +1,23 @@
-import type { Logger, RetryPolicy, StoredEvent, Transport, TransportMessage } from '@relaybus/core';
+import type { Logger, RetryPolicy } from '@relaybus/core';
 import { serializeError } from '@relaybus/core';
 import type { EventRow } from '../rows';
 import { storedEventOf } from '../rows';
 import { run } from '../sql/query';
+import type { Destinations } from './deliveries';
+import { destinationOf, isFinal, isJobEvent, isUnreachable } from './deliveries';
 import type { Lease, LeaseContext } from './leases';
 
 /** What a step over a partition needs. */
 export interface StepContext extends LeaseContext {
-  readonly transport: Transport;
+  readonly destinations: Destinations;
   readonly epoch: () => number;
   readonly retry: RetryPolicy;
   readonly crashLimit: number;
   readonly isPoison: (error: unknown) => boolean;
   readonly logger: Logger;
-  /** When the transport last accepted a publish (epoch ms). */
-  lastAcceptedAt: number;
 }
 
-/** What a step did: published or parked something, found nothing, or is waiting to retry. */
+/** What a step did: delivered or parked something, found nothing, or is waiting to retry. */
 export type StepResult = 'progress' | 'idle' | 'retry';
 
 /** An event row as a partition read returns it. */
@@ -127,9 +127,10 @@ export async function markInFlight(
 }
 
 /**
- * Handles a failed publish of `row`: parks it when the error is poison, or when it failed `retry.attempts` times
- * while the transport accepted other events meanwhile (a transport that is down fails everything, and is retried
- * without end); otherwise schedules a retry after the backoff.
+ * Handles a failed delivery of `row`: parks it when the error is final ({@link isFinal}), or when it failed
+ * `retry.attempts` times while its destination (the transport, or its job queue) accepted other events meanwhile;
+ * otherwise schedules a retry after the backoff. A destination that is down (it fails everything, or says it
+ * cannot be reached) is retried without end.
  *
  * @example
  * ```ts
@@ -149,15 +150,15 @@ export async function failed(
     lease.firstFailureAt = Date.now();
   }
   lease.failures += 1;
-  const poison =
-    context.isPoison(error) ||
-    (lease.failures >= context.retry.attempts && context.lastAcceptedAt > lease.firstFailureAt);
-  if (poison) {
+  const acceptedAt = context.destinations.acceptedAt.get(destinationOf(storedEventOf(row))) ?? 0;
+  const exhausted = lease.failures >= context.retry.attempts && acceptedAt > lease.firstFailureAt;
+  if (isFinal(error, row, context.isPoison) || (exhausted && !isUnreachable(error))) {
     await park(context, lease, owned, row, error, lease.failures);
     return 'progress';
   }
   lease.retryAt = Date.now() + context.retry.delayMs(lease.failures, asError(error));
-  context.logger.warn('outbox relay: publishing failed; retrying', {
+  const what = isJobEvent(row) ? 'handing a job to its queue' : 'publishing';
+  context.logger.warn(`outbox relay: ${what} failed; retrying`, {
     relay: context.relay,
     partition: lease.partition,
     eventId: row.event_id,
@@ -204,19 +205,6 @@ export async function park(
       error,
     });
   }
-}
-
-/**
- * The transport message of a stored event: id, topic = type, key = the ordering key (the event's key, else its
- * stream), body = the stored envelope with position, stream and stream version.
- *
- * @example
- * ```ts
- * await transport.publish(events.map(messageOf));
- * ```
- */
-export function messageOf(event: StoredEvent): TransportMessage {
-  return { id: event.id, topic: event.type, key: event.key ?? event.stream, body: event };
 }
 
 /**

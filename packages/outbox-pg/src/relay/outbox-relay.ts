@@ -11,6 +11,7 @@ import { createWakeups } from '../wakeups';
 import { isBatchable, stepPartitions } from './batch-step';
 import type { StepContext } from './checkpoints';
 import { asError } from './checkpoints';
+import type { Destinations } from './deliveries';
 import type { Lease, LeaseContext } from './leases';
 import { readMeta, rebalance, releaseAllBefore, renew } from './leases';
 import type { ParkedEvents } from './parked-events';
@@ -25,7 +26,8 @@ import type { OutboxRelayStats } from './relay-stats';
 import { readRelayStats } from './relay-stats';
 
 /**
- * A running outbox relay: forwards the event log to a transport, partition by partition, under leases.
+ * A running outbox relay: forwards the event log to a transport (and jobs enqueued in a transaction to their job
+ * queues), partition by partition, under leases.
  *
  * @example
  * ```ts
@@ -66,11 +68,12 @@ export interface OutboxRelay extends AsyncDisposable {
 
 /**
  * Creates an outbox relay over the Postgres event log. Each pass reads the next batch of every partition it holds
- * below the visibility horizon (one statement), publishes them with no transaction open (one call), then advances
- * the checkpoints with one compare-and-set on their lease rows (fencing tokens). Instances with the same name split
- * the key partitions under leases (fair share, heartbeat renewal, takeover after expiry), so per-key order holds
- * with several processes. It wakes on
- * local commits in this process, on NOTIFY from others, and polls as a safety net. Delivery is at least once:
+ * below the visibility horizon (one statement), publishes them with no transaction open (one call; jobs that
+ * `enqueue(..., { transaction })` wrote are handed to their `jobQueues` in log order between publishes), then
+ * advances the checkpoints with one compare-and-set on their lease rows (fencing tokens). Instances with the same
+ * name split the key partitions under leases (fair share, heartbeat renewal, takeover after expiry), so per-key
+ * order holds with several processes. It wakes on local commits in this process, on NOTIFY from others, and polls
+ * as a safety net. Delivery is at least once:
  * consumers deduplicate by event id (see {@link createInbox}).
  *
  * @throws `InvalidOptionError` for malformed options (at once).
@@ -78,7 +81,7 @@ export interface OutboxRelay extends AsyncDisposable {
  * ```ts
  * import { createOutboxRelay } from '@relaybus/outbox-pg';
  *
- * const relay = createOutboxRelay({ pool, bus, name: 'main' }); // the bus whose Postgres store it reads
+ * const relay = createOutboxRelay({ pool, bus, jobQueues: [jobs], name: 'main' }); // bus and jobs share the store
  * await relay.start();
  * process.on('SIGTERM', () => void relay.close({ timeoutMs: 5_000 }));
  * ```
@@ -101,15 +104,19 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
   let partitions = 0;
   let epoch = 1;
+  const destinations: Destinations = {
+    transport: config.transport,
+    jobQueues: config.jobQueues,
+    acceptedAt: new Map(),
+  };
   const context: StepContext = {
     ...leaseContext,
-    transport: config.transport,
+    destinations,
     epoch: () => epoch,
     retry: config.retry,
     crashLimit: config.crashLimit,
     isPoison: config.isPoison,
     logger,
-    lastAcceptedAt: 0,
   };
   const wakeups = createWakeups({
     pool,
@@ -286,7 +293,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       pool,
       tables,
       relay: name,
-      transport: config.transport,
+      destinations,
       isPoison: config.isPoison,
     }),
     stats: () => guarded('relay.stats', pool, () => readRelayStats(pool, tables, name, owned)),

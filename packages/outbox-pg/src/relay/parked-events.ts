@@ -1,4 +1,4 @@
-import type { SerializedError, StoredEvent, Transport } from '@relaybus/core';
+import type { SerializedError, StoredEvent } from '@relaybus/core';
 import { InvalidOptionError, serializeError } from '@relaybus/core';
 import type { Pool } from 'pg';
 import { guarded } from '../failures';
@@ -6,7 +6,9 @@ import type { Tables } from '../identifiers';
 import type { EventRow } from '../rows';
 import { storedEventOf } from '../rows';
 import { run } from '../sql/query';
-import { asError, messageOf } from './checkpoints';
+import { asError } from './checkpoints';
+import type { Destinations } from './deliveries';
+import { deliverOne, isFinal } from './deliveries';
 import { parkedStatements } from './parked-statements';
 
 /**
@@ -102,11 +104,13 @@ export interface ParkedEvents {
   /** One event of this relay name's dead letters, whatever its state, or `undefined`. */
   get(eventId: string): Promise<ParkedEvent | undefined>;
   /**
-   * Publishes the selected events again through the relay's transport, in log order (so events of one key keep
-   * their order among themselves; they arrive after the later events of their key, which were not held back), and
-   * marks each `redrivenAt`. An event that fails as poison again stays parked with the new error added. Returns
-   * how many were published.
-   * @throws the transport's error when it fails otherwise (down): events published before it stay redriven.
+   * Delivers the selected events again, in log order (so events of one key keep their order among themselves; they
+   * arrive after the later events of their key, which were not held back): jobs to their queue among the relay's
+   * `jobQueues`, other events through its transport. Marks each `redrivenAt`. An event that fails as poison again
+   * (a job whose queue the relay still lacks, say) stays parked with the new error added. Returns how many were
+   * delivered.
+   * @throws the transport's (or job queue's) error when it fails otherwise (down): events delivered before it stay
+   * redriven.
    */
   redrive(filter?: ParkedEventFilter): Promise<number>;
   /** Deletes the selected dead-letter rows for good; their events are never published. Returns how many. */
@@ -138,17 +142,17 @@ const REDRIVE_PAGE = 100;
  *
  * @example
  * ```ts
- * const parked = parkedEvents({ pool, tables, relay: 'default', transport, isPoison: defaultIsPoison });
+ * const parked = parkedEvents({ pool, tables, relay: 'default', destinations, isPoison: defaultIsPoison });
  * ```
  */
 export function parkedEvents(config: {
   readonly pool: Pool;
   readonly tables: Tables;
   readonly relay: string;
-  readonly transport: Transport;
+  readonly destinations: Destinations;
   readonly isPoison: (error: unknown) => boolean;
 }): ParkedEvents {
-  const { pool, relay, transport } = config;
+  const { pool, relay, destinations } = config;
   const sql = parkedStatements(config.tables);
   const select = (where: string, filter: ParkedEventFilter, extra: ReadonlyArray<unknown>) =>
     run<ParkedRow>(pool, where === 'list' ? sql.list : sql.redrivePage, [
@@ -175,15 +179,15 @@ export function parkedEvents(config: {
     }
   }
 
-  /** Publishes one parked event; a poison failure is recorded on its row (and it stays parked). */
+  /** Delivers one parked event; a poison failure is recorded on its row (and it stays parked). */
   async function redriveOne(row: ParkedRow): Promise<boolean> {
     const event = eventOf(row);
     if (event === undefined) return false;
     try {
-      await transport.publish([messageOf(event)]);
+      await deliverOne(destinations, event);
       return true;
     } catch (error) {
-      if (!config.isPoison(error)) throw error;
+      if (!isFinal(error, event, config.isPoison)) throw error;
       await run(pool, sql.parkAgain, [relay, row.event_id, JSON.stringify(serializeError(asError(error)))]);
       return false;
     }

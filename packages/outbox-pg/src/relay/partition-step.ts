@@ -2,16 +2,18 @@ import { ORIGIN, parsePosition } from '../positions';
 import { storedEventOf } from '../rows';
 import { run } from '../sql/query';
 import type { PartitionRow, StepContext, StepResult } from './checkpoints';
-import { advance, failed, markInFlight, messageOf, park } from './checkpoints';
+import { advance, failed, markInFlight, park } from './checkpoints';
+import { deliverInOrder, deliverOne } from './deliveries';
 import type { Lease } from './leases';
 
 /**
  * One step over a leased partition: reads the next batch below the visibility horizon (no transaction is held),
- * publishes it, then advances the checkpoint with a compare-and-set on the lease row and its fencing token. A
- * publish failure is isolated to one event, which is retried with backoff, or parked in the dead letters when
- * it is poison (see the README) so the partition moves on. After a takeover from an owner that died holding the
- * partition, it goes one event at a time instead (see {@link probe}). Returns what it did; a lost lease removes
- * the partition from `owned`.
+ * delivers it in order (plain events published, jobs handed to their queues), then advances the checkpoint with a
+ * compare-and-set on the lease row and its fencing token. A delivery failure is isolated to one event: the
+ * checkpoint moves up to it, and it is retried with backoff, or parked in the dead letters when it is poison (see
+ * the README) so the partition moves on. After a takeover from an owner that died holding the partition, it goes
+ * one event at a time instead (see {@link probe}). Returns what it did; a lost lease removes the partition from
+ * `owned`.
  *
  * @example
  * ```ts
@@ -34,36 +36,23 @@ export async function stepPartition(
   }
   if (lease.probing > 0) return probe(context, lease, owned, first);
   const events = rows.map(storedEventOf);
-  try {
-    await context.transport.publish(events.map(messageOf));
-    context.lastAcceptedAt = Date.now();
-    await advance(context, lease, owned, events[events.length - 1]?.position);
+  const outcome = await deliverInOrder(context.destinations, events);
+  const last = events[outcome.delivered - 1];
+  if (!('error' in outcome)) {
+    await advance(context, lease, owned, last?.position);
     return 'progress';
-  } catch (error) {
-    if (events.length === 1) return failed(context, lease, owned, first, error);
   }
-  // Isolate the failure: publish one at a time, advance past the ones accepted, then handle the one that failed.
-  for (const [index, event] of events.entries()) {
-    try {
-      await context.transport.publish([messageOf(event)]);
-      context.lastAcceptedAt = Date.now();
-    } catch (error) {
-      if (index > 0) {
-        if (!(await advance(context, lease, owned, events[index - 1]?.position))) return 'progress';
-      }
-      const row = rows[index];
-      return row === undefined ? 'retry' : failed(context, lease, owned, row, error);
-    }
-  }
-  await advance(context, lease, owned, events[events.length - 1]?.position);
-  return 'progress';
+  if (!(await advance(context, lease, owned, last?.position))) return 'progress';
+  const row = rows[outcome.delivered];
+  return row === undefined ? 'retry' : failed(context, lease, owned, row, outcome.error);
 }
 
 /**
- * Publishes the next event of a partition on its own, marking it in flight in the lease row first, so that a crash
- * during its publish is counted against it and nothing else. The count comes from the lease row: an event that
- * `crashLimit` instances died publishing is parked as the cause of a crash loop instead of being published again.
- * A publish that fails (rather than crashing the process) finished: its mark is taken back before the usual retry.
+ * Delivers the next event of a partition on its own (published, or handed to its job queue), marking it in flight
+ * in the lease row first, so that a crash during its delivery is counted against it and nothing else. The count
+ * comes from the lease row: an event that `crashLimit` instances died delivering is parked as the cause of a crash
+ * loop instead of being delivered again. A delivery that fails (rather than crashing the process) finished: its
+ * mark is taken back before the usual retry.
  */
 async function probe(
   context: StepContext,
@@ -82,12 +71,11 @@ async function probe(
   if (!(await markInFlight(context, lease, owned, row.event_id, crashes + 1))) return 'progress';
   const event = storedEventOf(row);
   try {
-    await context.transport.publish([messageOf(event)]);
+    await deliverOne(context.destinations, event);
   } catch (error) {
     if (!(await markInFlight(context, lease, owned, row.event_id, crashes))) return 'progress';
     return failed(context, lease, owned, row, error);
   }
-  context.lastAcceptedAt = Date.now();
   if (await advance(context, lease, owned, event.position)) lease.probing -= 1;
   return 'progress';
 }

@@ -1,4 +1,11 @@
-import type { Logger, RelaybusErrorCode, RetryOptions, RetryPolicy, Transport } from '@relaybus/core';
+import type {
+  Logger,
+  OutboxJobReceiver,
+  RelaybusErrorCode,
+  RetryOptions,
+  RetryPolicy,
+  Transport,
+} from '@relaybus/core';
 import { consoleLogger, InvalidOptionError, RelaybusError, resolveRetry } from '@relaybus/core';
 import type { Pool } from 'pg';
 import { checkIdentifier } from '../identifiers';
@@ -31,13 +38,37 @@ export interface OutboxRelayOptions {
    * @defaultValue 'relaybus'
    */
   schema?: string;
-  /** Where events go. Give this or `bus`. */
+  /**
+   * Where events go. Give this or `bus`. Required even when the relay is there for `jobQueues`: every relay name
+   * reads the whole log, so a relay without a transport could only skip the other events (and lose them silently)
+   * or park them all. An application that only enqueues has a transport at hand anyway: the Redis job backend
+   * comes from `redisTransport(...)`, and with the memory backend a `memoryTransport()` does.
+   */
   transport?: Transport;
   /**
    * A bus whose transport events go to (`bus.transport`), such as the bus whose Postgres store the relay reads.
    * The bus's publish middleware does not run again: it ran when the event was published.
    */
   bus?: { readonly transport: Transport };
+  /**
+   * The job queues whose `enqueue(..., { transaction })` writes to this log. Events of type `relaybus.job.enqueued`
+   * (`JOB_ENQUEUED_EVENT`) are handed to the queue named in the event (`queue.receiveFromOutbox(event)`) instead
+   * of being published; all other events go to the transport. Both keep the log's order per partition, and a
+   * partition's checkpoint moves past a job only once its queue accepted it, so a job whose transaction committed
+   * is added at least once (a job handed over again is added once, by its id), and a rolled-back one never.
+   *
+   * - A job for a queue not in this list, or one the queue refuses (`INVALID_ENVELOPE`, `UNKNOWN_JOB`,
+   *   `VALIDATION_FAILED`), is parked at once with the reason (`UnknownJobQueueError` for the former); give the
+   *   relay the queue, or deploy the job type, and redrive it with `relay.parked.redrive()`. With no list at all,
+   *   every job is parked that way: the relay never publishes a job to the transport, where no worker would run it.
+   * - A job backend that cannot be reached (`TRANSPORT_UNAVAILABLE`, `STORE_UNAVAILABLE`) is retried with `retry`,
+   *   without end, like a transport outage; its partition waits. Other errors are retried and then parked as for
+   *   a publish.
+   *
+   * Queue names must be unique. Close the relay before the queues.
+   * @defaultValue none: jobs in the log are parked
+   */
+  jobQueues?: ReadonlyArray<OutboxJobReceiver>;
   /**
    * The relay's name: instances with the same name share the work (each partition is leased to one of them) and
    * one checkpoint per partition. Relays with different names each deliver the whole log.
@@ -67,23 +98,25 @@ export interface OutboxRelayOptions {
    */
   listen?: boolean;
   /**
-   * Publish retries, in core's vocabulary (`RetryOptions`, as for subscriptions). `attempts`: publish attempts of
-   * one event that fail while the transport accepts other events, before it is parked (a transport that fails
-   * everything is retried without end instead). `backoff`: the pause after a failed publish, and after a failed
-   * step (a lost connection) of the relay loop.
+   * Delivery retries, in core's vocabulary (`RetryOptions`, as for subscriptions). `attempts`: publish attempts
+   * (or job hand-overs) of one event that fail while the same transport (or job queue) accepts other events,
+   * before it is parked. A destination that fails everything, or fails with `TRANSPORT_UNAVAILABLE` or
+   * `STORE_UNAVAILABLE` (it cannot be reached), is retried without end instead. `backoff`: the pause after a
+   * failed delivery, and after a failed step (a lost connection) of the relay loop.
    * @defaultValue `{ attempts: 10, backoff: { initialDelayMs: 250, maxDelayMs: 10_000 } }` (exponential, full
    * jitter)
    */
   retry?: RetryOptions;
   /**
-   * Relay instances that may stop (crash, get killed) while publishing one event before that event is parked as
-   * the cause of a crash loop. Only a crash during that event's publish counts: an instance that dies while its
-   * partitions are idle, or while publishing other events, does not.
+   * Relay instances that may stop (crash, get killed) while publishing one event (or handing one job to its queue)
+   * before that event is parked as the cause of a crash loop. Only a crash during that event's delivery counts: an
+   * instance that dies while its partitions are idle, or while delivering other events, does not.
    * @defaultValue 3
    */
   crashLimit?: number;
   /**
-   * Whether a publish error is final for that event (it is parked at once, not retried).
+   * Whether a delivery error is final for that event (it is parked at once, not retried). For jobs, the refusals
+   * of a queue (`INVALID_ENVELOPE`, `UNKNOWN_JOB`, `VALIDATION_FAILED`) are final whatever this says.
    * @defaultValue {@link defaultIsPoison}: errors with the codes `PAYLOAD_TOO_LARGE`, `NON_RETRYABLE`,
    * `VALIDATION_FAILED` or `INVALID_ENVELOPE`, and `TypeError`/`RangeError` (an envelope that cannot be serialised)
    */
@@ -107,6 +140,8 @@ export interface ResolvedRelayOptions {
   readonly pool: Pool;
   readonly schema: string;
   readonly transport: Transport;
+  /** The `jobQueues`, by name. */
+  readonly jobQueues: ReadonlyMap<string, OutboxJobReceiver>;
   readonly name: string;
   readonly batchSize: number;
   readonly leaseTtlMs: number;
@@ -188,6 +223,7 @@ export function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayO
     pool: options.pool,
     schema: checkIdentifier(where, 'schema', options.schema ?? DEFAULTS.schema),
     transport,
+    jobQueues: jobQueuesByName(where, options.jobQueues),
     name,
     batchSize: int('batchSize', options.batchSize ?? RELAY_DEFAULTS.batchSize, 1),
     leaseTtlMs: int('leaseTtlMs', options.leaseTtlMs ?? RELAY_DEFAULTS.leaseTtlMs, 300),
@@ -200,4 +236,35 @@ export function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayO
     logger: options.logger ?? consoleLogger,
     signal: options.signal,
   };
+}
+
+/** The `jobQueues` option as a map by name, checked. */
+function jobQueuesByName(
+  where: string,
+  queues: ReadonlyArray<OutboxJobReceiver> | undefined,
+): ReadonlyMap<string, OutboxJobReceiver> {
+  const byName = new Map<string, OutboxJobReceiver>();
+  if (queues === undefined) return byName;
+  if (!Array.isArray(queues)) {
+    throw new InvalidOptionError(where, 'jobQueues', 'must be an array of job queues (createJobQueue(...))');
+  }
+  for (const [index, queue] of queues.entries()) {
+    const name: unknown = queue?.name;
+    if (typeof name !== 'string' || typeof queue.receiveFromOutbox !== 'function') {
+      throw new InvalidOptionError(
+        where,
+        `jobQueues[${index}]`,
+        'must be a job queue from createJobQueue() (with a name and receiveFromOutbox)',
+      );
+    }
+    if (byName.has(name)) {
+      throw new InvalidOptionError(
+        where,
+        `jobQueues[${index}]`,
+        `is a second queue named "${name}": a job names one queue, so give each queue once`,
+      );
+    }
+    byName.set(name, queue);
+  }
+  return byName;
 }

@@ -16,7 +16,8 @@ export interface RelayProcess {
 }
 
 /**
- * Starts a relay over `schema` in a child process that writes every message it publishes to `file`.
+ * Starts a relay over `schema` in a child process that writes every message it publishes to `file`. `script`
+ * replaces the child (default `relay-child.ts`, next to this file); `ipc` opens an IPC channel to it.
  *
  * @example
  * ```ts
@@ -24,21 +25,22 @@ export interface RelayProcess {
  * await relay.kill();
  * ```
  */
-export function spawnRelay(schema: string, file: string, env: Record<string, string> = {}): RelayProcess {
+export function spawnRelay(
+  schema: string,
+  file: string,
+  env: Record<string, string> = {},
+  options: { readonly script?: string; readonly ipc?: boolean } = {},
+): RelayProcess {
   // Node itself with tsx as a loader, not the tsx CLI: the CLI runs the script in a child process of its own, which
   // would outlive a SIGKILL sent to the CLI.
+  const script = new URL(`./${options.script ?? 'relay-child.ts'}`, import.meta.url);
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--conditions=@relaybus/source',
-      fileURLToPath(new URL('./relay-child.ts', import.meta.url)),
-    ],
+    ['--import', 'tsx', '--conditions=@relaybus/source', fileURLToPath(script)],
     {
       cwd: root,
       env: { ...process.env, ...env, RELAY_SCHEMA: schema, RELAY_FILE: file },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: options.ipc === true ? ['ignore', 'ignore', 'inherit', 'ipc'] : ['ignore', 'ignore', 'inherit'],
     },
   );
   const exited = new Promise<NodeJS.Signals | null>((resolve) =>
