@@ -153,6 +153,12 @@ describe('bad input at the bus boundary', () => {
     expect(String(unmatched)).toMatch(/matches no event type of the catalog.*"task.created".*case-sensitive/);
   });
 
+  it('accepts group names with letters, digits and "_.:-"', async () => {
+    const bus = busOver(memoryTransport());
+    const sub = await bus.subscribe(TaskCreated, () => {}, { group: 'task_manager.mail-2:v1' });
+    expect(sub.group).toBe('task_manager.mail-2:v1');
+  });
+
   it('refuses startFrom on a subscriber without a group', () => {
     const bus = busOver(memoryTransport());
     expect(() => bus.subscribe(TaskCreated, () => {}, { startFrom: 'earliest' })).toThrow(

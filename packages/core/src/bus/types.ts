@@ -113,7 +113,7 @@ export interface SubscribeOptions {
   /**
    * Consumer group. Subscribers of one group share the work: each event is handled once per group (at least
    * once). Without a group, the subscriber sees every event published after it subscribed. Letters, digits and
-   * `._:-`, starting with a letter or digit, at most 128 characters (the rule every transport shares).
+   * `_.:-`, starting with a letter or digit, at most 128 characters (the rule every transport shares).
    */
   group?: string;
   /**

@@ -47,7 +47,7 @@ export const JOB_DEFAULTS: {
   idleWaitMs: 5_000,
 };
 
-const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 /** The queue-wide settings, validated. */
 export interface ResolvedQueueOptions {
@@ -74,7 +74,7 @@ export function resolveQueueOptions(
     throw new InvalidOptionError(
       where,
       'queue',
-      `(${JSON.stringify(queue)}) must be 1 to 128 letters, digits and "._:-", starting with a letter or digit`,
+      `(${JSON.stringify(queue)}) must be 1 to 128 letters, digits and "_.:-", starting with a letter or digit`,
     );
   }
   const groups = options.groups ?? {};

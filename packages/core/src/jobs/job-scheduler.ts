@@ -33,7 +33,7 @@ interface Schedule {
   readonly addedAt: number;
 }
 
-const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const DEFAULT_INTERVAL_MS = 500;
 const DEFAULT_MAX_CATCH_UP = 100;
 
@@ -91,7 +91,7 @@ export class Scheduler implements JobScheduler<never> {
       throw new InvalidOptionError(
         where,
         'id',
-        'must be 1 to 128 letters, digits and "._:-", starting with a letter or digit',
+        'must be 1 to 128 letters, digits and "_.:-", starting with a letter or digit',
       );
     }
     const definition = this.host.catalog.require(job, `in ${where}`);

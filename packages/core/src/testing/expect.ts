@@ -1,4 +1,4 @@
-import { AssertionError, deepStrictEqual, strictEqual } from 'node:assert';
+import { AssertionError, deepStrictEqual } from 'node:assert';
 
 /**
  * The assertions the conformance suites make, on `node:assert` alone, so the suites run under any test runner
@@ -14,6 +14,7 @@ export interface Expectation {
   toStrictEqual(expected: unknown): void;
   toBeUndefined(): void;
   toBeGreaterThanOrEqual(expected: number): void;
+  toBeLessThanOrEqual(expected: number): void;
   toMatch(expected: RegExp): void;
   toBeInstanceOf(expected: abstract new (...args: never) => unknown): void;
 }
@@ -29,11 +30,7 @@ export function expect(actual: unknown, message?: string): Expectation {
   };
   return {
     toBe(expected) {
-      strictEqual(
-        Object.is(actual, expected),
-        true,
-        message ?? `expected ${show(expected)}, got ${show(actual)}`,
-      );
+      if (!Object.is(actual, expected)) fail(`expected ${show(expected)}, got ${show(actual)}`, expected);
     },
     toEqual(expected) {
       deepStrictEqual(withoutUndefined(actual), withoutUndefined(expected), message);
@@ -47,6 +44,10 @@ export function expect(actual: unknown, message?: string): Expectation {
     toBeGreaterThanOrEqual(expected) {
       if (!(typeof actual === 'number' && actual >= expected))
         fail(`expected >= ${expected}, got ${show(actual)}`, expected);
+    },
+    toBeLessThanOrEqual(expected) {
+      if (!(typeof actual === 'number' && actual <= expected))
+        fail(`expected <= ${expected}, got ${show(actual)}`, expected);
     },
     toMatch(expected) {
       if (!(typeof actual === 'string' && expected.test(actual)))

@@ -7,6 +7,13 @@ export type {
   EventStoreFactoryContext,
   EventStoreScenarioName,
 } from './event-store/options';
+export { describeJobQueueConformance } from './jobs/job-queue-conformance';
+export type {
+  JobBackendFactory,
+  JobBackendFactoryContext,
+  JobQueueConformanceOptions,
+  JobQueueScenarioName,
+} from './jobs/options';
 export type {
   ScenarioName,
   TransportConformanceOptions,

@@ -28,7 +28,7 @@ export interface ResolvedTransportSubscribeOptions {
 }
 
 const DEFAULT_CONCURRENCY = 1;
-const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const DEFAULT_VISIBILITY_TIMEOUT_MS = 30_000;
 
 /**
@@ -131,14 +131,14 @@ export function resolveGroupDeclaration(
 }
 
 /**
- * Checks a consumer group name against the rule every transport shares: 1 to 128 letters, digits and `._:-`,
+ * Checks a consumer group name against the rule every transport shares: 1 to 128 letters, digits and `_.:-`,
  * starting with a letter or digit. Every broker relaybus supports can name a group this way, so a name that works
  * on one transport works on all.
  *
  * @throws {@link InvalidOptionError} saying what is wrong with the name.
  * @example
  * ```ts
- * checkGroupName('subscribe(task.created)', 'group', 'a b'); // throws: may only contain letters, digits and "._:-"
+ * checkGroupName('subscribe(task.created)', 'group', 'a b'); // throws: may only contain letters, digits and "_.:-"
  * ```
  */
 export function checkGroupName(where: string, option: string, group: unknown): asserts group is string {
@@ -149,7 +149,7 @@ export function checkGroupName(where: string, option: string, group: unknown): a
     throw new InvalidOptionError(
       where,
       option,
-      `(${JSON.stringify(group)}) must be 1 to 128 letters, digits and "._:-", starting with a letter or digit, so that every transport can name it`,
+      `(${JSON.stringify(group)}) must be 1 to 128 letters, digits and "_.:-", starting with a letter or digit, so that every transport can name it`,
     );
   }
 }

@@ -214,7 +214,7 @@ export type StartFrom = 'earliest' | 'latest';
  * ```
  */
 export interface GroupDeclaration {
-  /** The group's name (letters, digits and `._:-`, starting with a letter or digit; at most 128 characters). */
+  /** The group's name (letters, digits and `_.:-`, starting with a letter or digit; at most 128 characters). */
   readonly group: string;
   /** Exact topics the group receives. Give `topics`, `pattern`, or both. */
   readonly topics?: ReadonlyArray<string>;
@@ -244,7 +244,7 @@ export interface TransportSubscribeOptions {
    * Consumer group; without one, the subscriber receives every message published after it subscribed. A group
    * exists from its first subscribe (or {@link Transport.declareGroup}) on and keeps every message of the topics its
    * members subscribed to until a member handles it (also while no member is connected). Each member receives only
-   * messages matching its own `topics` / `pattern`. Letters, digits and `._:-`, starting with a letter or digit, at
+   * messages matching its own `topics` / `pattern`. Letters, digits and `_.:-`, starting with a letter or digit, at
    * most 128 characters: the same rule on every transport.
    */
   readonly group?: string;

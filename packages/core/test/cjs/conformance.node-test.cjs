@@ -1,8 +1,12 @@
 // Runs the conformance suites from the CommonJS build under node:test, so the `require` condition of
 // `@relaybus/core/testing` is proven to work, not only to load. Run by `pnpm check:packages` after a build.
 const test = require('node:test');
-const { memoryEventStore, memoryTransport } = require('@relaybus/core');
-const { describeEventStoreConformance, describeTransportConformance } = require('@relaybus/core/testing');
+const { memoryEventStore, memoryJobBackend, memoryTransport } = require('@relaybus/core');
+const {
+  describeEventStoreConformance,
+  describeJobQueueConformance,
+  describeTransportConformance,
+} = require('@relaybus/core/testing');
 
 Object.assign(globalThis, {
   describe: test.describe,
@@ -13,6 +17,7 @@ Object.assign(globalThis, {
 
 describeTransportConformance('memory, CJS build under node:test', () => memoryTransport());
 describeEventStoreConformance('memory, CJS build under node:test', () => memoryEventStore());
+describeJobQueueConformance('memory, CJS build under node:test', () => memoryJobBackend());
 
 test.test('errors of the CJS build and of the ESM build recognise each other', async () => {
   const assert = require('node:assert');
