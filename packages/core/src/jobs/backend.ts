@@ -331,6 +331,10 @@ export interface JobFailure {
  * Every method takes the queue name, so one backend serves many queues. Times are epoch milliseconds; leases and
  * due times use the backend's clock (a Redis server's `TIME`, say).
  *
+ * Payloads, results and progress values reach a backend JSON-safe (the queue checks them), so a backend may store
+ * them as JSON. Every worker of a queue claims with the same group limits and priority policy (they come from the
+ * queue's options): a backend may keep the last claim's limits to decide when a finished job frees its group.
+ *
  * Rules every backend keeps:
  * - `add` is atomic per job. A retained id is `duplicate`. A held unique key is `deduplicated`, or in `debounce` mode
  *   `debounced` when the holder is scheduled, pending or waiting for a retry (its payload and `runAt` are replaced;

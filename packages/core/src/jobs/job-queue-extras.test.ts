@@ -110,3 +110,27 @@ describe('enqueue through an outbox store', () => {
     await two.close();
   });
 });
+
+describe('values stored with a job', () => {
+  it('must be JSON-safe: a result that is not is dropped with a warning, a progress value is refused', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string) => void warnings.push(message) };
+    const jobs = createJobQueue({ jobs: [Work], logger });
+    let progressError: unknown;
+    jobs.work({
+      [Work.type]: async (_payload, ctx) => {
+        await ctx.progress({ big: 1n }).catch((error: unknown) => {
+          progressError = error;
+        });
+        return { big: 1n };
+      },
+    });
+    const { id } = await jobs.enqueue(Work, { n: 1 });
+    await vi.waitFor(async () => expect((await jobs.get(id))?.state).toBe('completed'));
+    expect((await jobs.get(id))?.result).toBeUndefined();
+    expect(warnings.some((message) => /result cannot be stored as JSON/.test(message))).toBe(true);
+    expect(progressError).toBeInstanceOf(InvalidOptionError);
+    expect(String(progressError)).toMatch(/ctx\.progress\(\).*must be JSON-safe/);
+    await jobs.close();
+  });
+});

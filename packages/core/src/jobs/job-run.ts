@@ -2,6 +2,7 @@ import { serializeError } from '../bus/attempt';
 import { resolveRetry } from '../bus/retry';
 import {
   HandlerTimeoutError,
+  InvalidOptionError,
   NonRetryableError,
   RelaybusError,
   toError,
@@ -156,7 +157,14 @@ export class JobRun {
       logger,
       progress: async (value) => {
         if (this.done) return;
-        await backend.progress(options.queue, this.lease, value);
+        const stored = jsonSafe(value, (error) => {
+          throw new InvalidOptionError(
+            `ctx.progress() of job ${job.id}`,
+            'value',
+            `must be JSON-safe (it is stored with the job): ${(error as Error).message}`,
+          );
+        });
+        await backend.progress(options.queue, this.lease, stored);
       },
     };
   }

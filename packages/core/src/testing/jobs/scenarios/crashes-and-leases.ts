@@ -182,7 +182,11 @@ async function staleTokenChangesNothing(h: JobHarness): Promise<void> {
   ).toEqual({ state: 'completed', result: 'from the live worker', finishedAt: done.finishedAt, runs: 1 });
 }
 
-/** The backend as a worker sees it once its store starts answering that every lease is lost. */
+/**
+ * The backend as a worker sees it once it is cut off from its store: every lease renewal answers `lost`, and
+ * claims find nothing (so that, however slow the machine, this worker cannot take the job again once it is
+ * recovered).
+ */
 function losingLeases(backend: JobBackend): { backend: JobBackend; lose: () => void } {
   let losing = false;
   const wrapped = new Proxy(backend, {
@@ -190,6 +194,7 @@ function losingLeases(backend: JobBackend): { backend: JobBackend; lose: () => v
       if (property === 'extend' && losing) {
         return async (_queue: string, leases: ReadonlyArray<unknown>) => leases.map(() => 'lost' as const);
       }
+      if (property === 'claim' && losing) return async () => [];
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -221,7 +226,6 @@ async function lostLeaseStopsTheJob(h: JobHarness): Promise<void> {
   await h.waitFor(() => runs.length === 1, 'the first worker to start the job');
   lose();
   await h.waitFor(() => firstAborted, "the job's signal to abort once its worker is told the lease is lost");
-  // Its part is over: left running, it would claim the job again once recovered, and lose that lease too.
   await first.close();
   (await h.queue([Task], { backend: shared })).work({
     [Task.type]: () => {
