@@ -1,7 +1,6 @@
 import { type Delivery, InvalidOptionError, type Logger } from '@relaybus/core';
 import type { Cluster, Redis } from 'ioredis';
-import { checkClient } from './connection';
-import { checkPrefix } from './names';
+import { checkConnectionOptions, positiveMs } from './option-checks';
 
 /**
  * How long the transport keeps acknowledged messages in each partition stream. Trimming is approximate
@@ -204,18 +203,6 @@ function positiveInteger(value: unknown, fallback: number, option: string, max =
   return value;
 }
 
-function positiveMs(value: unknown, fallback: number, option: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(
-      WHERE,
-      option,
-      `must be a finite number of milliseconds > 0, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
 function resolveRetention(value: unknown): RedisRetentionOptions | false {
   if (value === undefined) return DEFAULTS.retention;
   if (value === false) return false;
@@ -225,7 +212,7 @@ function resolveRetention(value: unknown): RedisRetentionOptions | false {
       return { maxLen: positiveInteger(record['maxLen'], 1, 'retention.maxLen', Number.MAX_SAFE_INTEGER) };
     }
     if ('minAgeMs' in record && !('maxLen' in record)) {
-      return { minAgeMs: positiveMs(record['minAgeMs'], 1, 'retention.minAgeMs') };
+      return { minAgeMs: positiveMs(WHERE, record['minAgeMs'], 1, 'retention.minAgeMs') };
     }
   }
   throw new InvalidOptionError(WHERE, 'retention', 'must be { maxLen }, { minAgeMs } or false');
@@ -238,19 +225,7 @@ function resolveRetention(value: unknown): RedisRetentionOptions | false {
  * cannot work with.
  */
 export function resolveOptions(options: RedisTransportOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(WHERE, 'options', 'must be an object with at least { redis }');
-  }
-  const { redis } = options;
-  if (typeof redis !== 'object' || redis === null || typeof redis.duplicate !== 'function') {
-    throw new InvalidOptionError(WHERE, 'redis', 'must be an ioredis Redis or Cluster instance');
-  }
-  checkClient(redis);
-  const prefix = options.prefix ?? DEFAULTS.prefix;
-  checkPrefix(prefix, WHERE);
-  if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {
-    throw new InvalidOptionError(WHERE, 'logger', 'must have debug, info, warn and error methods');
-  }
+  const { redis, prefix, logger } = checkConnectionOptions(options, WHERE, DEFAULTS.prefix);
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new InvalidOptionError(WHERE, 'onError', 'must be a function');
   }
@@ -262,21 +237,33 @@ export function resolveOptions(options: RedisTransportOptions): ResolvedOptions 
     blockMs: positiveInteger(options.blockMs, DEFAULTS.blockMs, 'blockMs', 600_000),
     leaseTtlMs: positiveInteger(options.leaseTtlMs, DEFAULTS.leaseTtlMs, 'leaseTtlMs'),
     delayPollIntervalMs: positiveMs(
+      WHERE,
       options.delayPollIntervalMs,
       DEFAULTS.delayPollIntervalMs,
       'delayPollIntervalMs',
     ),
     topicRefreshIntervalMs: positiveMs(
+      WHERE,
       options.topicRefreshIntervalMs,
       DEFAULTS.topicRefreshIntervalMs,
       'topicRefreshIntervalMs',
     ),
-    trimIntervalMs: positiveMs(options.trimIntervalMs, DEFAULTS.trimIntervalMs, 'trimIntervalMs'),
+    trimIntervalMs: positiveMs(WHERE, options.trimIntervalMs, DEFAULTS.trimIntervalMs, 'trimIntervalMs'),
     retention: resolveRetention(options.retention),
     maxPayloadBytes: positiveInteger(options.maxPayloadBytes, DEFAULTS.maxPayloadBytes, 'maxPayloadBytes'),
-    connectTimeoutMs: positiveMs(options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 'connectTimeoutMs'),
-    publishTimeoutMs: positiveMs(options.publishTimeoutMs, DEFAULTS.publishTimeoutMs, 'publishTimeoutMs'),
-    logger: options.logger,
+    connectTimeoutMs: positiveMs(
+      WHERE,
+      options.connectTimeoutMs,
+      DEFAULTS.connectTimeoutMs,
+      'connectTimeoutMs',
+    ),
+    publishTimeoutMs: positiveMs(
+      WHERE,
+      options.publishTimeoutMs,
+      DEFAULTS.publishTimeoutMs,
+      'publishTimeoutMs',
+    ),
+    logger,
     onError: options.onError,
     signal: options.signal,
   };

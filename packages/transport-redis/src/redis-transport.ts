@@ -1,26 +1,27 @@
 import { randomUUID } from 'node:crypto';
+import type { JobBackend } from '@relaybus/core';
 import {
   ClosedError,
   consoleLogger,
   type Delivery,
   type GroupDeclaration,
   InvalidOptionError,
-  RelaybusError,
   type Transport,
   type TransportCapabilities,
-  TransportError,
   type TransportMessage,
   type TransportSubscribeOptions,
   type TransportSubscription,
 } from '@relaybus/core';
-import { describeAddress, isConnectionError, type RedisClient, whenReady } from './connection';
+import { whenReady } from './connection';
 import type { ConsumerContext } from './consumer/consumer-context';
 import { createGroups } from './consumer/group-setup';
 import { RedisSubscription } from './consumer/redis-subscription';
 import { ControlChannel } from './control-channel';
 import { RedisDeadLetters } from './dead-letters';
 import { IncompatibleClientError, RedisUnavailableError } from './errors';
+import { redisJobBackend } from './jobs/redis-job-backend';
 import { EPHEMERAL_GROUP_PREFIX, KeySpace } from './names';
+import { operationError } from './operation-error';
 import { DEFAULTS, type RedisTransportOptions, type ResolvedOptions, resolveOptions } from './options';
 import { Publisher } from './publisher';
 import { reportIncompatible } from './report-incompatible';
@@ -39,6 +40,9 @@ const CAPABILITIES: TransportCapabilities = Object.freeze({
  * batched reads and per-message acks, groups declared ahead of their workers, per-key order through fenced partition
  * leases, redelivery after the visibility timeout with attempt counts, delays, dead letters, retention and pattern
  * subscriptions.
+ *
+ * It also carries relaybus's job queue: `transport.jobBackend()` returns one {@link redisJobBackend} on the same client
+ * and prefix, which `createJobQueue({ transport })` takes.
  *
  * Nothing is sent to Redis until the first `publish`, `subscribe` or `declareGroup`; when Redis cannot be reached
  * within `connectTimeoutMs` those reject with a {@link RedisUnavailableError} naming the address (code
@@ -78,6 +82,7 @@ class RedisTransport implements Transport {
   readonly #control: ControlChannel;
   readonly #subscriptions = new Set<RedisSubscription>();
   readonly #publishing = new Set<Promise<void>>();
+  #jobs: JobBackend | undefined;
   #closing: Promise<void> | undefined;
   readonly #onAbort = (): void => {
     void this.close();
@@ -192,6 +197,25 @@ class RedisTransport implements Transport {
     }
   }
 
+  /**
+   * The job backend on this transport's client and prefix (see `redisJobBackend`), made on the first call; every
+   * call returns the same one, and `close()` closes it.
+   */
+  jobBackend(): JobBackend {
+    if (this.#jobs === undefined) {
+      const { redis, prefix, blockMs, connectTimeoutMs, logger } = this.#options;
+      this.#jobs = redisJobBackend({
+        redis,
+        prefix,
+        blockMs,
+        connectTimeoutMs,
+        ...(logger === undefined ? {} : { logger }),
+      });
+      if (this.#closing !== undefined) void this.#jobs.close();
+    }
+    return this.#jobs;
+  }
+
   close(options?: { readonly timeoutMs?: number }): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     const timeoutMs = options?.timeoutMs ?? DEFAULTS.closeTimeoutMs;
@@ -212,27 +236,7 @@ class RedisTransport implements Transport {
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close({ timeoutMs })));
     await Promise.allSettled([...this.#publishing]);
+    await this.#jobs?.close();
     this.#control.close();
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * What a failed `subscribe` or `declareGroup` rejects with: relaybus errors as they are; a connection that failed on
- * the way (Redis went away meanwhile) as a {@link RedisUnavailableError}, which the bus retries; anything else as a
- * `TransportError`.
- */
-function operationError(doing: string, error: unknown, redis: RedisClient): RelaybusError {
-  if (error instanceof RelaybusError) return error;
-  if (redis.status !== 'ready' || isConnectionError(error)) {
-    return new RedisUnavailableError(
-      describeAddress(redis),
-      `went away while ${doing} (${describe(error)}); try again once it is back`,
-      { cause: error },
-    );
-  }
-  return new TransportError('redis', `${doing} failed: ${describe(error)}`, { cause: error });
 }

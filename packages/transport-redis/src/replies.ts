@@ -150,3 +150,25 @@ export function parseScriptArray(script: string, reply: unknown): unknown[] {
   if (!Array.isArray(reply)) throw unrecognised(`EVALSHA (${script})`, reply, 'a list');
   return reply;
 }
+
+/**
+ * Reads a flat `[field, value, ...]` list of strings, such as `HGETALL` of a hash as a Lua script returns it (an
+ * array in RESP2 and RESP3 alike).
+ *
+ * @throws {@link IncompatibleClientError} when it is not such a list.
+ */
+export function parseFieldList(script: string, reply: unknown): Map<string, string> {
+  const expected = 'a flat [field, value, ...] list of strings';
+  if (!Array.isArray(reply) || reply.length % 2 !== 0) {
+    throw unrecognised(`EVALSHA (${script})`, reply, expected);
+  }
+  const fields = new Map<string, string>();
+  for (let index = 0; index < reply.length; index += 2) {
+    const [field, value]: unknown[] = [reply[index], reply[index + 1]];
+    if (typeof field !== 'string' || typeof value !== 'string') {
+      throw unrecognised(`EVALSHA (${script})`, reply, expected);
+    }
+    fields.set(field, value);
+  }
+  return fields;
+}

@@ -3,7 +3,7 @@ import { redisTransport } from '@relaybus/transport-redis';
 import type { Cluster } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { forEachClient } from './support/for-each-client';
-import { startRedisCluster } from './support/redis-cluster';
+import { namesOnTwoMasters, startRedisCluster } from './support/redis-cluster';
 import {
   closingClient,
   DeliveryLog,
@@ -19,22 +19,6 @@ const cluster = await startRedisCluster({ masters: 3 });
 afterAll(() => cluster.stop());
 const connection = { cluster: cluster.nodes };
 
-/** Two topic names (`task.<n>`) whose `{topic}` hash tags are served by different masters. */
-async function topicsOnTwoMasters(redis: Cluster): Promise<[string, string]> {
-  const masterOf = async (topic: string): Promise<string> => {
-    const slot = Number(await redis.cluster('KEYSLOT', `{${topic}}`));
-    const master = redis.slots[slot]?.[0];
-    if (master === undefined) throw new Error(`no master known for slot ${slot}`);
-    return master;
-  };
-  const first = 'task.0';
-  const home = await masterOf(first);
-  for (let n = 1; n < 100; n++) {
-    if ((await masterOf(`task.${n}`)) !== home) return [first, `task.${n}`];
-  }
-  throw new Error('every candidate topic hashed to one master');
-}
-
 forEachClient((flavour) => {
   describe('redisTransport on a 3-master Redis Cluster', () => {
     const open = useTransports(flavour);
@@ -46,7 +30,7 @@ forEachClient((flavour) => {
       if (!client.isCluster) throw new Error('expected a Cluster client');
       const redis = client as Cluster;
       // Two topics whose hash tags live on different masters, so the run really spans nodes.
-      const [first, second] = await topicsOnTwoMasters(redis);
+      const [first, second] = await namesOnTwoMasters(redis, (n) => `task.${n}`);
       const log = new DeliveryLog();
       await transport.subscribe({ topics: [first, second] }, log.acking);
       const sent = [...messages(first, 'first', 50), ...messages(second, 'second', 50)];

@@ -77,3 +77,15 @@ function classesOf(flavour: ClientFlavour): [typeof Redis, typeof Cluster] {
   }
   return [Redis6 as unknown as typeof Redis, Cluster6 as unknown as typeof Cluster];
 }
+
+/**
+ * Every reply shape a supported client produces: RESP2 (ioredis 5, and 6 with protocol 2), and RESP3 as ioredis 6.1,
+ * 6.0 and `replyMapping: 'resp3'` map it.
+ */
+export const EVERY_REPLY_SHAPE: ReadonlyArray<ClientFlavour> = [
+  IOREDIS_5,
+  IOREDIS_6,
+  IOREDIS_6_PROTOCOL_2,
+  IOREDIS_6_RESP3_REPLIES,
+  IOREDIS_6_0,
+];

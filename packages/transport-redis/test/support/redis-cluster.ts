@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { removeDir, trackDir } from './cleanup';
 import type { ClusterNode } from './client';
@@ -152,4 +153,31 @@ export function useRedisCluster(options: RedisClusterOptions = {}): () => RedisC
       throw new Error('the private Redis Cluster is not started: use it inside a test');
     return cluster;
   };
+}
+
+/**
+ * Two names out of `name(0)`, `name(1)`, ... whose hash tags (`{<name>}`) are served by different masters of the
+ * cluster `redis` is connected to, so that a test really spans nodes.
+ *
+ * @example
+ * ```ts
+ * const [first, second] = await namesOnTwoMasters(redis, (n) => `task.${n}`);
+ * ```
+ */
+export async function namesOnTwoMasters(
+  redis: Cluster,
+  name: (n: number) => string,
+): Promise<[string, string]> {
+  const masterOf = async (candidate: string): Promise<string> => {
+    const slot = Number(await redis.cluster('KEYSLOT', `{${candidate}}`));
+    const master = redis.slots[slot]?.[0];
+    if (master === undefined) throw new Error(`no master known for slot ${slot}`);
+    return master;
+  };
+  const first = name(0);
+  const home = await masterOf(first);
+  for (let n = 1; n < 100; n++) {
+    if ((await masterOf(name(n))) !== home) return [first, name(n)];
+  }
+  throw new Error(`every candidate name (${first}, ...) hashed to one master`);
 }
