@@ -65,11 +65,14 @@ export async function measureGroup(
   }
 }
 
-/** Runs `measure` once per worker per round, rotating the first worker; returns the results per worker. */
-async function rounds<T>(
-  workers: ReadonlyArray<ContenderWorker>,
+/**
+ * Runs `measure` once per worker per round, rotating the worker that goes first so that load from elsewhere on the
+ * machine spreads over all of them; returns the results per worker.
+ */
+export async function rounds<W, T>(
+  workers: ReadonlyArray<W>,
   count: number,
-  measure: (worker: ContenderWorker) => Promise<T>,
+  measure: (worker: W) => Promise<T>,
   onRound: (round: number) => void,
 ): Promise<T[][]> {
   const results = workers.map((): T[] => []);
@@ -77,7 +80,7 @@ async function rounds<T>(
     onRound(round + 1);
     for (let offset = 0; offset < workers.length; offset++) {
       const index = (round + offset) % workers.length;
-      (results[index] as T[]).push(await measure(workers[index] as ContenderWorker));
+      (results[index] as T[]).push(await measure(workers[index] as W));
     }
   }
   return results;

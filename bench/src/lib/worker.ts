@@ -6,21 +6,17 @@ import { measureThroughput } from './throughput';
 
 const WORKER_FLAG = '--worker';
 const EXIT_GRACE_MS = 10_000;
-/** Longest a single run may take before its worker is killed (its own stall timeout should fire well before). */
+/** Longest a single run may take before its process is killed (its own stall timeout should fire well before). */
 const REQUEST_TIMEOUT_MS = 120_000;
 
-type Request = { kind: 'throughput' } | { kind: 'latency' };
-type Reply =
-  | { kind: 'ready' }
-  | { kind: 'result'; value: number | LatencyResult }
-  | { kind: 'error'; error: string };
+type Reply = { kind: 'ready' } | { kind: 'result'; value: unknown } | { kind: 'error'; error: string };
 
 /**
- * A contender living in its own Node process (same flags as this one), so that code compiled for one contender
+ * A process that measures one contender (same Node flags as this one), so that code compiled for one contender
  * (inline caches, heap shape, a warm JIT) does not help or hurt another. It idles between requests, which lets
- * the runner interleave the runs of a group's contenders.
+ * the runner interleave the runs of several contenders. Its script answers with {@link serveRequests}.
  */
-export class ContenderWorker {
+export class MeasuringProcess {
   private waiting: { resolve: (reply: Reply) => void; reject: (error: Error) => void } | undefined;
   private readonly exited: Promise<void>;
 
@@ -32,31 +28,36 @@ export class ContenderWorker {
     child.on('error', (error) => this.settle(new Error(`${name}: ${error.message}`)));
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
-        this.settle(new Error(`${name}: worker exited (${signal ?? code}) before replying`));
+        this.settle(new Error(`${name}: process exited (${signal ?? code}) before replying`));
         resolve();
       });
     });
   }
 
-  /** Starts the process that measures `contenderName` of `group`; resolves once it listens for requests. */
-  static async start(group: BenchGroup, contenderName: string): Promise<ContenderWorker> {
-    const script = process.argv[1];
-    if (script === undefined) throw new Error('cannot find the benchmark script to fork');
-    const child = fork(script, [WORKER_FLAG, group.id, contenderName], { execArgv: process.execArgv });
-    const worker = new ContenderWorker(contenderName, child);
-    const reply = await worker.next();
-    if (reply.kind === 'error') throw new Error(`${contenderName}: ${reply.error}`);
-    return worker;
+  /** Forks `script` with `args`; resolves once it listens for requests. */
+  static async start(name: string, script: string, args: ReadonlyArray<string>): Promise<MeasuringProcess> {
+    const child = fork(script, [...args], { execArgv: process.execArgv });
+    const measuring = new MeasuringProcess(name, child);
+    const reply = await measuring.next();
+    if (reply.kind === 'error') {
+      child.kill();
+      throw new Error(`${name}: ${reply.error}`);
+    }
+    return measuring;
   }
 
-  /** One throughput run, in events per second. */
-  async throughput(): Promise<number> {
-    return (await this.request({ kind: 'throughput' })) as number;
-  }
-
-  /** The latency run. */
-  async latency(): Promise<LatencyResult> {
-    return (await this.request({ kind: 'latency' })) as LatencyResult;
+  /** Sends one request and returns the process's result; kills the process after `timeoutMs`. */
+  async request(request: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+    const reply = this.next();
+    this.child.send(request as object);
+    const timer = setTimeout(() => this.child.kill(), timeoutMs);
+    try {
+      const received = await reply;
+      if (received.kind === 'result') return received.value;
+      throw new Error(`${this.name}: ${received.kind === 'error' ? received.error : 'unexpected reply'}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Lets the process exit; kills it if a handle the contender left open keeps it alive. */
@@ -71,19 +72,6 @@ export class ContenderWorker {
     clearTimeout(killer);
   }
 
-  private async request(request: Request): Promise<number | LatencyResult> {
-    const reply = this.next();
-    this.child.send(request);
-    const timer = setTimeout(() => this.child.kill(), REQUEST_TIMEOUT_MS);
-    try {
-      const received = await reply;
-      if (received.kind === 'result') return received.value;
-      throw new Error(`${this.name}: ${received.kind === 'error' ? received.error : 'unexpected reply'}`);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   private next(): Promise<Reply> {
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
@@ -95,6 +83,66 @@ export class ContenderWorker {
     this.waiting = undefined;
     if (outcome instanceof Error) waiting?.reject(outcome);
     else waiting?.resolve(outcome);
+  }
+}
+
+/**
+ * The child side of {@link MeasuringProcess}: answers the parent's requests with `answer`, one at a time, until it
+ * disconnects. With `setupError`, replies with it instead and answers nothing.
+ */
+export function serveRequests(answer: (request: unknown) => Promise<unknown>, setupError?: string): void {
+  if (setupError !== undefined) {
+    reply({ kind: 'error', error: setupError });
+    return;
+  }
+  process.on('message', (request: unknown) => {
+    answer(request).then(
+      (value) => reply({ kind: 'result', value }),
+      (error: unknown) =>
+        reply({
+          kind: 'error',
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        }),
+    );
+  });
+  // Messages that arrive before a listener exists are dropped, so the parent waits for this.
+  reply({ kind: 'ready' });
+}
+
+function reply(message: Reply): void {
+  process.send?.(message);
+}
+
+type Request = { kind: 'throughput' } | { kind: 'latency' };
+
+/** A contender of a {@link BenchGroup} in its own process: throughput and latency runs on request. */
+export class ContenderWorker {
+  private constructor(private readonly process: MeasuringProcess) {}
+
+  get name(): string {
+    return this.process.name;
+  }
+
+  /** Starts the process that measures `contenderName` of `group`; resolves once it listens for requests. */
+  static async start(group: BenchGroup, contenderName: string): Promise<ContenderWorker> {
+    const script = process.argv[1];
+    if (script === undefined) throw new Error('cannot find the benchmark script to fork');
+    const args = [WORKER_FLAG, group.id, contenderName];
+    return new ContenderWorker(await MeasuringProcess.start(contenderName, script, args));
+  }
+
+  /** One throughput run, in events per second. */
+  async throughput(): Promise<number> {
+    return (await this.process.request({ kind: 'throughput' } satisfies Request)) as number;
+  }
+
+  /** The latency run. */
+  async latency(): Promise<LatencyResult> {
+    return (await this.process.request({ kind: 'latency' } satisfies Request)) as LatencyResult;
+  }
+
+  close(): Promise<void> {
+    return this.process.close();
   }
 }
 
@@ -118,29 +166,22 @@ export function serveWorker(
   const group = groups.find((candidate) => candidate.id === task.groupId);
   const contender = group?.contenders.find((candidate) => candidate.name === task.contenderName);
   if (contender === undefined) {
-    reply({ kind: 'error', error: `no contender "${task.contenderName}" in group "${task.groupId}"` });
+    serveRequests(
+      () => Promise.reject(new Error('no contender')),
+      `no contender "${task.contenderName}" in group "${task.groupId}"`,
+    );
     return;
   }
   const groupSettings = settingsFor(group ?? {}, settings);
-  process.on('message', (request: Request) => {
-    answer(contender, request, groupSettings).then(reply);
-  });
-  // Messages that arrive before a listener exists are dropped, so the parent waits for this.
-  reply({ kind: 'ready' });
+  serveRequests((request) => answer(contender, request as Request, groupSettings));
 }
 
-function reply(message: Reply): void {
-  process.send?.(message);
-}
-
-async function answer(contender: Contender, request: Request, settings: BenchSettings): Promise<Reply> {
-  try {
-    const value =
-      request.kind === 'throughput'
-        ? await measureThroughput(contender, settings)
-        : await measureLatency(contender, settings);
-    return { kind: 'result', value };
-  } catch (error) {
-    return { kind: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
-  }
+function answer(
+  contender: Contender,
+  request: Request,
+  settings: BenchSettings,
+): Promise<number | LatencyResult> {
+  return request.kind === 'throughput'
+    ? measureThroughput(contender, settings)
+    : measureLatency(contender, settings);
 }
