@@ -144,6 +144,8 @@ export function createWakeups(config: WakeupsConfig): Wakeups {
     logger.warn('postgres event store: the LISTEN connection failed; reconnecting, polling meanwhile', {
       error,
     });
+    // Reconnect now, not at the next poll: waits that start meanwhile should not pay a poll interval.
+    void listen();
     hint();
   }
 
