@@ -66,8 +66,15 @@ describe('outbox relay: poison events', () => {
     // once 'flaky' is parked (a parked event does not hold back later events of its key).
     expect(transport.published.map((m) => labelOf(m.body))).toContain('after');
     await until(async () => (await relay.stats()).parked === 1, 'the flaky event parked');
-    const { rows } = await db.pool.query(`SELECT attempts FROM "${schema}".relay_dead_letters`);
-    expect(rows).toEqual([{ attempts: 3 }]);
+    const { rows } = await db.pool.query<{ attempts: number }>(
+      `SELECT attempts FROM "${schema}".relay_dead_letters`,
+    );
+    // A failure counts toward parking only once the transport accepted other events meanwhile (a transport failing
+    // everything is an outage, not a poison event): an attempt made before the first 'ok' event went out is not
+    // counted, so a loaded machine can show one more attempt.
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.attempts).toBeGreaterThanOrEqual(3);
+    expect(rows[0]?.attempts).toBeLessThanOrEqual(4);
   });
 
   it('parks an event that crashLimit relay instances died publishing (marked in flight), not before', async () => {
