@@ -71,10 +71,9 @@ describe('outbox relay: poison events', () => {
     );
     // A failure counts toward parking only once the transport accepted other events meanwhile (a transport failing
     // everything is an outage, not a poison event): an attempt made before the first 'ok' event went out is not
-    // counted, so a loaded machine can show one more attempt.
+    // counted, so a loaded machine can show more attempts than 3, never fewer.
     expect(rows).toHaveLength(1);
     expect(rows[0]?.attempts).toBeGreaterThanOrEqual(3);
-    expect(rows[0]?.attempts).toBeLessThanOrEqual(4);
   });
 
   it('parks an event that crashLimit relay instances died publishing (marked in flight), not before', async () => {
