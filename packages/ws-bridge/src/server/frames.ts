@@ -1,0 +1,59 @@
+import type { ServerMessage } from '../protocol';
+import type { SourceEvent } from './event-source';
+
+/**
+ * Encodes a server message as a WebSocket text frame's payload.
+ *
+ * @example
+ * ```ts
+ * socket.send(encodeMessage({ type: 'pong', id: 'r1' }));
+ * ```
+ */
+export function encodeMessage(message: ServerMessage): Buffer {
+  return Buffer.from(JSON.stringify(message));
+}
+
+/**
+ * Encodes an event frame once, to be sent as is to every matching connection; a replayed one names its subscription.
+ *
+ * @example
+ * ```ts
+ * const frame = encodeEvent(event); // {"type":"event","position":"…","event":{…}}
+ * const replayed = encodeEvent(event, 's1'); // {"type":"event","sub":"s1",…}
+ * ```
+ */
+export function encodeEvent(event: SourceEvent, sub?: string): Buffer {
+  const replay = sub === undefined ? '' : `,"sub":${JSON.stringify(sub)}`;
+  const position = event.position === undefined ? '' : `,"position":${JSON.stringify(event.position)}`;
+  return Buffer.from(`{"type":"event"${replay}${position},"event":${JSON.stringify(event)}}`);
+}
+
+/**
+ * Encodes an event for Server-Sent Events: its position as the `id` (what `Last-Event-ID` resumes from) and the
+ * envelope as `data`.
+ *
+ * @example
+ * ```ts
+ * response.write(encodeSseEvent(event)); // id: …\ndata: {…}\n\n
+ * ```
+ */
+export function encodeSseEvent(event: SourceEvent): Buffer {
+  const id = event.position === undefined ? '' : `id: ${event.position}\n`;
+  return Buffer.from(`${id}data: ${JSON.stringify(event)}\n\n`);
+}
+
+/**
+ * Encodes a non-event server message for Server-Sent Events, as an event named after its `type`; a heartbeat with a
+ * position also moves `Last-Event-ID`, and a goodbye sets the reconnect delay (`retry`).
+ *
+ * @example
+ * ```ts
+ * response.write(encodeSseMessage({ type: 'heartbeat', position: '42' }));
+ * ```
+ */
+export function encodeSseMessage(message: ServerMessage): Buffer {
+  let head = '';
+  if (message.type === 'heartbeat' && message.position !== undefined) head = `id: ${message.position}\n`;
+  if (message.type === 'goodbye') head = `retry: ${message.retryAfterMs}\n`;
+  return Buffer.from(`${head}event: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
+}
