@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Makes sure the PostgreSQL and Redis that the integration tests use accept TCP connections.
-// Fast path: both ports answer, nothing else runs. Otherwise local services are started, and installed
-// from Debian first if missing. Services that PGHOST/PGPORT/REDIS_URL point elsewhere are only checked.
+// Makes sure the PostgreSQL and Redis that the integration tests use accept TCP connections, and that the
+// Chromium the browser tests drive (through playwright-core) is installed.
+// Fast path: both ports answer and Chromium is there, nothing else runs. Otherwise local services are started,
+// and installed from Debian first if missing. Services that PGHOST/PGPORT/REDIS_URL point elsewhere are only checked.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -11,6 +12,7 @@ const WAIT_MS = 30_000;
 const POSTGRES_DEFAULT = { host: '127.0.0.1', port: 5432 };
 const REDIS_DEFAULT = { host: '127.0.0.1', port: 6379 };
 const TEST_DATABASE = 'test';
+const CHROMIUM = '/usr/bin/chromium';
 
 function postgresTarget() {
   const fromEnvHost =
@@ -188,6 +190,22 @@ async function ensure(target, start, up) {
   return `${target.name} ${address} ok (${how})`;
 }
 
+// Debian's build, not Playwright's download: it is what apt keeps patched, and it needs no network at test time.
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return `chromium ${CHROMIUM} ok (already installed)`;
+  if (process.getuid?.() !== 0 || !commandExists('apt-get')) {
+    console.warn(
+      `chromium: ${CHROMIUM} is missing and is installed here only as root with apt-get; ` +
+        'install Chromium yourself, or the browser tests will fail',
+    );
+    return undefined;
+  }
+  console.log(`chromium: ${CHROMIUM} is missing, installing Debian's chromium with apt-get`);
+  aptInstall(['chromium']);
+  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} is still missing`);
+  return `chromium ${CHROMIUM} ok (installed)`;
+}
+
 const postgres = postgresTarget();
 const redis = redisTarget();
 const [postgresUp, redisUp] = await Promise.all([canConnect(postgres), canConnect(redis)]);
@@ -204,5 +222,12 @@ for (const [target, start, up] of [
     failed = true;
     console.error(`${target.name}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+try {
+  const outcome = ensureChromium();
+  if (outcome) console.log(outcome);
+} catch (error) {
+  failed = true;
+  console.error(`chromium: ${error instanceof Error ? error.message : String(error)}`);
 }
 process.exitCode = failed ? 1 : 0;
