@@ -5,6 +5,7 @@ import type { BenchGroup } from './lib/contender';
 import { POSTGRES_PARTS, type PostgresPart, runPostgresBench } from './postgres/postgres-bench';
 import { REDIS_GROUPS } from './redis/groups';
 import { runMemoryStoreBench } from './store/memory-store';
+import { runWsBench, WS_PARTS, type WsPart } from './ws/ws-bench';
 
 /** Every benchmark group, in report order. Adapters add theirs here. */
 export const GROUPS: ReadonlyArray<BenchGroup> = [noValidationGroup, validationGroup, ...REDIS_GROUPS];
@@ -48,6 +49,11 @@ export const SUITES: ReadonlyArray<BenchSuite> = [
     id: 'jobs',
     parts: JOBS_PARTS,
     run: (parts, log, print) => runJobsBench(parts as ReadonlySet<JobsPart>, log, print),
+  },
+  {
+    id: 'ws',
+    parts: WS_PARTS,
+    run: (parts, log, print) => runWsBench(parts as ReadonlySet<WsPart>, log, print),
   },
 ];
 
