@@ -151,6 +151,58 @@ describe('resume', () => {
     ).toBe(true);
   });
 
+  it('on an empty store the position is the start of the log (""), and resuming from it misses nothing', async () => {
+    fixture = await startBridge();
+    const socket = await open();
+    expect(socket.frames.find((frame) => frame.type === 'welcome')).toMatchObject({ position: '' });
+    socket.send({ type: 'subscribe', id: 'r1', sub: 's', pattern: 'task.*' });
+    expect(await socket.next('subscribed')).toMatchObject({ position: '' });
+    socket.ws.terminate();
+    await publish(3);
+    const again = await open();
+    again.send({ type: 'subscribe', id: 'r2', sub: 's', pattern: 'task.*', from: '' });
+    expect(await again.next('subscribed')).toMatchObject({ resumed: true, replayed: 3 });
+    expect(numbers(again)).toEqual([0, 1, 2]);
+  });
+
+  it('the client: `ready` settles once the server has the subscription, and a drop on an empty store loses nothing', async () => {
+    fixture = await startBridge({ goodbye: { minMs: 0, spreadMs: 50 } });
+    const { createBridgeClient } = await import('../src/client/index');
+    const client = createBridgeClient({
+      url: fixture.url,
+      token: 'alice',
+      WebSocket,
+      reconnect: { minDelayMs: 10, maxDelayMs: 50 },
+    });
+    const seen: number[] = [];
+    const sub = client.subscribe({ pattern: 'task.*' }, (event) => {
+      seen.push((event.data as { n: number }).n);
+    });
+    await sub.ready;
+    expect(fixture.bridge.stats().subscriptions).toBe(1);
+    // The node goes away before any event: the subscription resumes from the start of the log on the next one.
+    await fixture.bridge.close();
+    const store = fixture.store;
+    const { createWsBridge } = await import('../src/index');
+    const { authenticate } = await import('./support/fixture');
+    await publish(3);
+    const port = Number(new URL(fixture.url).port);
+    const second = createWsBridge({ store, port, authenticate, heartbeatMs: 200 });
+    await second.ready;
+    try {
+      await publish(2, 3);
+      const deadline = Date.now() + 10_000;
+      while (seen.length < 5 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(seen).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      client.close();
+      await second.close();
+    }
+    const refused = client.subscribe({ pattern: 'task.*' }, () => {});
+    expect(refused.closed).toBe(true);
+  });
+
   it('a heartbeat carries the position on a quiet connection, and resuming from it misses nothing', async () => {
     fixture = await startBridge({ heartbeatMs: 100 });
     const socket = await open();

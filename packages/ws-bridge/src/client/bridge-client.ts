@@ -18,11 +18,6 @@ import type {
 
 type Listener = (...args: never) => void;
 
-// Two fields the server sends that protocol.ts does not declare yet: the subscription a replayed event is for, and
-// the position after which `subscribed`'s live events follow.
-type EventFrame = EventMessage & { readonly sub?: string };
-type SubscribedFrame = SubscribedMessage & { readonly position?: string };
-
 /** The client: subscriptions, and the routing of events to them, over a {@link Connection}. */
 class Client<TEvent extends Envelope> implements BridgeClient<TEvent> {
   readonly #connection: Connection;
@@ -145,7 +140,7 @@ class Client<TEvent extends Envelope> implements BridgeClient<TEvent> {
     });
   }
 
-  #subscribed(frame: SubscribedFrame): void {
+  #subscribed(frame: SubscribedMessage): void {
     const [sub, resuming] = this.#requests.get(frame.id) ?? [];
     this.#requests.delete(frame.id);
     this.#advance(frame.position);
@@ -168,15 +163,16 @@ class Client<TEvent extends Envelope> implements BridgeClient<TEvent> {
         setTimeout(() => retry() && this.#subscribe(sub), delay);
       } else {
         this.#subs.delete(sub.id);
-        sub.closed = true;
       }
     }
     const subscription = sub && { subscription: sub };
-    this.#emit('error', new BridgeError(frame.code, frame.message, { retry: frame.retry, ...subscription }));
+    const error = new BridgeError(frame.code, frame.message, { retry: frame.retry, ...subscription });
+    if (sub && !frame.retry) sub.refuse(error);
+    this.#emit('error', error);
   }
 
   /** A replayed event goes to the subscription it was replayed for; a live one to every subscription it matches. */
-  #route({ event, position, sub }: EventFrame): void {
+  #route({ event, position, sub }: EventMessage): void {
     const envelope = event as Envelope;
     if (typeof envelope?.type !== 'string') return;
     if (sub !== undefined) {

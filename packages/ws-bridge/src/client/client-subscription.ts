@@ -59,6 +59,8 @@ export class ClientSubscription implements BridgeSubscription {
   /** Whether the next subscribe resumes: the subscription went out before, or was given `from`. */
   #resume: boolean;
   #catchingUp = false;
+  readonly ready: Promise<void>;
+  #confirm!: (error?: Error) => void;
 
   constructor(
     id: string,
@@ -75,6 +77,17 @@ export class ClientSubscription implements BridgeSubscription {
     this.#onClose = onClose;
     this.#resume = selector.from !== undefined;
     this.position = selector.from ?? position;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#confirm = (error) => (error ? reject(error) : resolve());
+    });
+    // Marked handled: a refusal also reaches the client's 'error' listeners.
+    this.ready.catch(() => {});
+  }
+
+  /** The server refused it for good. */
+  refuse(error: Error): void {
+    this.closed = true;
+    this.#confirm(error);
   }
 
   /**
@@ -91,6 +104,7 @@ export class ClientSubscription implements BridgeSubscription {
 
   /** The server's `subscribed`: the replay is over, and live events continue after `position`. */
   settle(position: string | undefined): void {
+    this.#confirm();
     this.retries = 0;
     this.#catchingUp = false;
     this.pass(position);

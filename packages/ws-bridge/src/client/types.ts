@@ -118,6 +118,11 @@ export interface BridgeSubscription {
   readonly position: string | undefined;
   /** Whether it was closed, by `close()` or because the server refused it. */
   readonly closed: boolean;
+  /**
+   * Settles once the server confirmed the subscription the first time (after its replay, with `from`): an event
+   * published after that reaches it. Rejects with the `BridgeError` when the server refuses it for good.
+   */
+  readonly ready: Promise<void>;
   /** Stops the subscription. Idempotent. */
   close(): void;
   /** Same as `close()`. */

@@ -187,6 +187,7 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
   };
   let inFlightHandshakes = 0;
   let closing = false;
+  let closed: Promise<void> | undefined;
   const ownServer = options.server === undefined;
   const server = options.server ?? createServer((request, response) => onOwnRequest(request, response));
 
@@ -314,7 +315,7 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
       badFrame(connection, 'bad_request', `"sub" must be a string of 1 to ${ID_MAX} characters`, id);
       return;
     }
-    if (from !== undefined && !isShortString(from, POSITION_MAX)) {
+    if (from !== undefined && from !== '' && !isShortString(from, POSITION_MAX)) {
       const problem = `"from" must be a position string of 1 to ${POSITION_MAX} characters`;
       badFrame(connection, 'bad_request', problem, id);
       return;
@@ -422,8 +423,9 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
       for (;;) {
         await room(connection);
         if (!current()) return;
+        // '' is the start of the log, before every position.
         const page = await eventStore.readPage({
-          from: cursor,
+          ...(cursor === '' ? {} : { from: cursor }),
           limit: REPLAY_PAGE,
           ...(types ? { types } : {}),
         });
@@ -641,13 +643,19 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
     };
   }
 
+  function onHandshakeError(error: Error): void {
+    logger.debug('ws-bridge: socket error during the handshake', { error });
+  }
+
   function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://bridge.invalid');
     if (url.pathname !== config.path) {
       if (ownServer) refuseUpgrade(socket, 404, 'Not Found');
       return;
     }
-    socket.on('error', (error) => logger.debug('ws-bridge: socket error during the handshake', { error }));
+    // A function of the bridge, not a closure here: a closure would share this call's context and keep the request,
+    // its URL and head buffer alive as long as the socket.
+    socket.on('error', onHandshakeError);
     if (closing) {
       refuseUpgrade(socket, 503, 'Service Unavailable', ['Retry-After: 1']);
       return;
@@ -810,7 +818,7 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
       (typeof lastEventId === 'string' ? lastEventId : undefined) ??
       url.searchParams.get('from') ??
       undefined;
-    if (from !== undefined && !isShortString(from, POSITION_MAX)) {
+    if (from !== undefined && from !== '' && !isShortString(from, POSITION_MAX)) {
       refuseSse(response, 400, 'malformed position');
       return;
     }
@@ -993,10 +1001,15 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
         position: source.tail(),
       };
     },
-    async close(closeOptions = {}) {
-      if (closing) return;
+    close(closeOptions = {}) {
+      closed ??= shutdown(closeOptions.timeoutMs ?? 5_000);
+      return closed;
+    },
+  };
+
+  async function shutdown(timeoutMs: number): Promise<void> {
+    {
       closing = true;
-      const timeoutMs = closeOptions.timeoutMs ?? 5_000;
       handshakes.clear();
       if (heartbeatTimer !== undefined) clearInterval(heartbeatTimer);
       if (expiryTimer !== undefined) clearInterval(expiryTimer);
@@ -1019,6 +1032,6 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
           server.closeAllConnections();
         });
       }
-    },
-  };
+    }
+  }
 }

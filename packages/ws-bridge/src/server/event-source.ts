@@ -16,7 +16,10 @@ export type SourceEvent = Envelope & { readonly position?: string };
 export interface EventSource {
   /** Starts delivering events to `dispatch`, in order, one at a time. */
   start(dispatch: (event: SourceEvent) => void): Promise<void>;
-  /** The position of the last event dispatched (the head at start before any), `undefined` without a store. */
+  /**
+   * The position of the last event dispatched (the head at start before any): `''` for an empty store (the start of
+   * the log, before every position), `undefined` without a store.
+   */
   tail(): string | undefined;
   close(): Promise<void>;
 }
@@ -70,7 +73,7 @@ export function storeSource(store: EventStore<unknown>, logger: Logger): EventSo
       tail = await store.headPosition();
       loop = run(dispatch);
     },
-    tail: () => tail,
+    tail: () => tail ?? '',
     async close() {
       controller.abort(new Error('ws-bridge closed'));
       await loop;

@@ -136,7 +136,7 @@ export interface WsBridgeOptions<TPrincipal extends Principal = Principal> {
    */
   // biome-ignore lint/suspicious/noExplicitAny: any transaction type
   readonly store?: EventStore<any>;
-  /** An HTTP(S) server to attach to (its `upgrade` and `request` events on `path`). Or give `port`. */
+  /** An HTTP(S) server to attach to (its `upgrade` event on `path`; mount `handleSse` for SSE). Or give `port`. */
   readonly server?: HttpServer | HttpsServer;
   /** A port to listen on with a server of the bridge's own (0: any free port, see `address()`). */
   readonly port?: number;
