@@ -58,6 +58,19 @@ describe('subscriptions', () => {
     expect(socket.events()).toHaveLength(4);
   });
 
+  it('frames events of every length class (7-bit, 16-bit and 64-bit lengths) that a standard client reads', async () => {
+    fixture = await startBridge();
+    const socket = await open();
+    socket.send({ type: 'subscribe', id: 'r1', sub: 's', pattern: 'user.*' });
+    await socket.next('subscribed');
+    const sizes = [1, 60, 125, 200, 65_000, 70_000, 300_000];
+    for (const size of sizes) await fixture.bus.publish(UserCreated, { userId: 'u'.repeat(size) });
+    await socket.until(() => socket.events().length === sizes.length, 'every event');
+    expect(
+      socket.events().map((frame) => (frame.event as { data: { userId: string } }).data.userId.length),
+    ).toEqual(sizes);
+  });
+
   it('filters by exact types, subject and metadata', async () => {
     fixture = await startBridge();
     const socket = await open();

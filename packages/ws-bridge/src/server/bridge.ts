@@ -76,6 +76,8 @@ const POSITION_MAX = 128;
 const REPLAY_PAGE = 500;
 /** A connection closed on purpose gets this long for its closing handshake, then it is dropped. */
 const CLOSE_GRACE_MS = 2_000;
+/** `WebSocket.OPEN`. */
+const OPEN = 1;
 const EXPIRY_SWEEP_MS = 1_000;
 
 /** A client frame as parsed, before its fields are checked. */
@@ -630,9 +632,13 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
   const channels = new Set<Channel>();
 
   function wsChannel(ws: WebSocket): Channel {
+    const socket = (ws as unknown as { _socket: Duplex })._socket;
     return {
       kind: 'ws',
-      write: (frame) => ws.send(frame, { binary: false }),
+      // Frames come complete (see frameText): written straight to the socket, after whatever ws itself wrote.
+      write: (frame) => {
+        if (ws.readyState === OPEN) socket.write(frame);
+      },
       queuedBytes: () => ws.bufferedAmount,
       end(code, reason) {
         ws.close(code, reason);

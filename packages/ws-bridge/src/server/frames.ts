@@ -2,7 +2,36 @@ import type { ServerMessage } from '../protocol';
 import type { SourceEvent } from './event-source';
 
 /**
- * Encodes a server message as a WebSocket text frame's payload.
+ * Frames a payload as one unmasked WebSocket text frame (RFC 6455 section 5.2), header and payload in one buffer:
+ * built once per event and written as is to every connection's socket, where `ws.send` would frame it again for
+ * each one.
+ *
+ * @example
+ * ```ts
+ * socket.write(frameText(Buffer.from('{"type":"pong","id":"r1"}')));
+ * ```
+ */
+export function frameText(payload: Buffer): Buffer {
+  const length = payload.length;
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81; // FIN, opcode 1 (text)
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  payload.copy(frame, header);
+  return frame;
+}
+
+/**
+ * Encodes a server message as a complete WebSocket text frame.
  *
  * @example
  * ```ts
@@ -10,11 +39,12 @@ import type { SourceEvent } from './event-source';
  * ```
  */
 export function encodeMessage(message: ServerMessage): Buffer {
-  return Buffer.from(JSON.stringify(message));
+  return frameText(Buffer.from(JSON.stringify(message)));
 }
 
 /**
- * Encodes an event frame once, to be sent as is to every matching connection; a replayed one names its subscription.
+ * Encodes an event as a complete WebSocket frame, once, to be written as is to every matching connection; a replayed
+ * one names its subscription.
  *
  * @example
  * ```ts
@@ -25,7 +55,7 @@ export function encodeMessage(message: ServerMessage): Buffer {
 export function encodeEvent(event: SourceEvent, sub?: string): Buffer {
   const replay = sub === undefined ? '' : `,"sub":${JSON.stringify(sub)}`;
   const position = event.position === undefined ? '' : `,"position":${JSON.stringify(event.position)}`;
-  return Buffer.from(`{"type":"event"${replay}${position},"event":${JSON.stringify(event)}}`);
+  return frameText(Buffer.from(`{"type":"event"${replay}${position},"event":${JSON.stringify(event)}}`));
 }
 
 /**
