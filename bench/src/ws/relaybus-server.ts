@@ -1,24 +1,8 @@
-import { createEventBus, type EventBus, memoryTransport, silentLogger } from '@relaybus/core';
+import { createEventBus, memoryTransport, silentLogger } from '@relaybus/core';
+import { createWsBridge } from '@relaybus/ws-bridge';
 import { RELAYBUS_PATH } from './bridge-protocol';
 import type { BroadcastServer } from './broadcast-server';
 import { WS_EVENT_SOURCE, WsBenchEvent } from './ws-event';
-
-/** The part of `@relaybus/ws-bridge`'s API the benchmark uses. */
-interface WsBridge {
-  readonly ready: Promise<void>;
-  address(): { port: number };
-  close(): Promise<void>;
-}
-
-interface WsBridgeModule {
-  createWsBridge(options: {
-    bus: EventBus<typeof WsBenchEvent>;
-    port: number;
-    path: string;
-    authenticate: () => { id: string };
-    limits: { maxConnections: number; handshakesPerSecond: number };
-  }): WsBridge;
-}
 
 /**
  * Room for the memory part's 10,100 connections, and handshakes as fast as the load generators open them: the
@@ -28,25 +12,10 @@ interface WsBridgeModule {
 const LIMITS = { maxConnections: 20_000, handshakesPerSecond: 100_000 };
 
 /**
- * `@relaybus/ws-bridge`, loaded at run time: the specifier is not a literal, so the benchmark type-checks (and its
- * other contenders run) while the package has no code yet. Rejects when the package does not load or has no
- * `createWsBridge`.
- */
-export async function loadWsBridge(): Promise<WsBridgeModule> {
-  const specifier: string = '@relaybus/ws-bridge';
-  const loaded: unknown = await import(specifier);
-  if (typeof (loaded as Partial<WsBridgeModule>).createWsBridge !== 'function') {
-    throw new Error(`${specifier} has no createWsBridge export`);
-  }
-  return loaded as WsBridgeModule;
-}
-
-/**
  * relaybus: a bus on the memory transport (payloads validated by zod on publish) and a ws-bridge on a free port
  * of 127.0.0.1 that lets every client in, at its defaults otherwise; a broadcast is one `bus.publish`.
  */
 export async function relaybusServer(): Promise<BroadcastServer> {
-  const { createWsBridge } = await loadWsBridge();
   const bus = createEventBus({
     events: [WsBenchEvent],
     transport: memoryTransport(),

@@ -1,10 +1,9 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { RELAYBUS, WS_CONTENDERS, type WsContender } from './contenders';
+import { WS_CONTENDERS, type WsContender } from './contenders';
 import { fanoutPart } from './fanout-part';
 import { latencyPart } from './latency-part';
 import { memoryPart } from './memory-part';
-import { loadWsBridge } from './relaybus-server';
 import { eventData, eventFrame, rawEnvelope } from './ws-event';
 
 /** The parts of the WebSocket benchmark, selectable as `ws/<part>`. */
@@ -25,18 +24,8 @@ function versionOf(name: string): string {
   return (createRequire(import.meta.url)(`${name}/package.json`) as { version: string }).version;
 }
 
-/** Why the relaybus contender cannot run (the ws-bridge does not load), or undefined when it can. */
-async function relaybusUnavailable(): Promise<string | undefined> {
-  try {
-    await loadWsBridge();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message.split('\n')[0] : String(error);
-  }
-}
-
 /** What every part shares: versions, the event, the contenders, and how they run. */
-function intro(contenders: ReadonlyArray<WsContender>, skipped: string | undefined): string {
+function intro(contenders: ReadonlyArray<WsContender>): string {
   const envelope = JSON.stringify(rawEnvelope(eventData(1, 999)));
   const frame = JSON.stringify(eventFrame(JSON.parse(envelope)));
   const packet = `42["event",${envelope}]`;
@@ -54,9 +43,6 @@ function intro(contenders: ReadonlyArray<WsContender>, skipped: string | undefin
       'load generators (and by whatever else runs on the machine: compare within a table).',
     '',
     ...contenders.map(({ name, describe }) => `- ${name}: ${describe}.`),
-    ...(skipped === undefined
-      ? []
-      : [`- ${RELAYBUS}: **skipped**, \`@relaybus/ws-bridge\` does not load yet (${skipped}).`]),
   ].join('\n');
 }
 
@@ -66,9 +52,6 @@ export async function runWsBench(
   log: Log,
   print: (section: string) => void,
 ): Promise<void> {
-  const skipped = await relaybusUnavailable();
-  const contenders = WS_CONTENDERS.filter(({ name }) => skipped === undefined || name !== RELAYBUS);
-  if (skipped !== undefined) log(`ws: skipping ${RELAYBUS}: ${skipped}`);
-  print(intro(contenders, skipped));
-  for (const part of WS_PARTS) if (parts.has(part)) print(await PARTS[part](contenders, log));
+  print(intro(WS_CONTENDERS));
+  for (const part of WS_PARTS) if (parts.has(part)) print(await PARTS[part](WS_CONTENDERS, log));
 }

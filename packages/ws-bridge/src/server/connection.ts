@@ -73,6 +73,40 @@ export interface ConnectionLimits {
   readonly messagesPerSecond: number;
 }
 
+/**
+ * A connection's subscriptions by id, with an array of them kept for the per-event loop.
+ *
+ * @example
+ * ```ts
+ * const subscriptions = new SubscriptionMap();
+ * for (const subscription of subscriptions.list()) subscription.live;
+ * ```
+ */
+export class SubscriptionMap extends Map<string, Subscription> {
+  #list: Subscription[] | undefined;
+
+  override set(id: string, subscription: Subscription): this {
+    this.#list = undefined;
+    return super.set(id, subscription);
+  }
+
+  override delete(id: string): boolean {
+    this.#list = undefined;
+    return super.delete(id);
+  }
+
+  override clear(): void {
+    this.#list = undefined;
+    super.clear();
+  }
+
+  /** The subscriptions as an array (rebuilt only after a change). */
+  list(): ReadonlyArray<Subscription> {
+    this.#list ??= [...this.values()];
+    return this.#list;
+  }
+}
+
 let nextId = 0;
 
 /**
@@ -86,7 +120,7 @@ let nextId = 0;
 export class Connection<TPrincipal = unknown> {
   readonly id: number = ++nextId;
   readonly channel: Channel;
-  readonly subscriptions: Map<string, Subscription> = new Map();
+  readonly subscriptions: SubscriptionMap = new SubscriptionMap();
   principal: TPrincipal | undefined;
   /** Epoch ms when the credentials expire. */
   expiresAt: number | undefined;
@@ -137,7 +171,8 @@ export class Connection<TPrincipal = unknown> {
   wants(event: SourceEvent): boolean {
     if (this.closed || this.principal === undefined) return false;
     const position = event.position;
-    for (const subscription of this.subscriptions.values()) {
+    // An array, not the map's iterator: this runs for every connection and every event.
+    for (const subscription of this.subscriptions.list()) {
       if (!subscription.live) continue;
       if (position !== undefined && subscription.cursor !== undefined && position <= subscription.cursor)
         continue;
@@ -165,6 +200,15 @@ export class Connection<TPrincipal = unknown> {
   /** Queues an event frame under the backpressure policy. Returns whether it was queued. */
   deliver(position: string | undefined, frame: Buffer): boolean {
     if (this.closed) return false;
+    // The common case first, reading the queue once: nothing waits in the process, so the frame goes to the kernel.
+    if (this.dropped === 0 && this.channel.queuedBytes() === 0) {
+      this.#backlog = 0;
+      this.quiet = false;
+      this.channel.write(frame);
+      if (this.channel.queuedBytes() > 0) this.#backlog = 1;
+      if (position !== undefined) this.lastPosition = position;
+      return true;
+    }
     if (this.dropped > 0 && this.drained()) this.#sendLag();
     if (this.dropped > 0 || !this.hasRoom(frame.length)) {
       if (this.#limits.policy === 'drop') {
@@ -188,7 +232,7 @@ export class Connection<TPrincipal = unknown> {
 
   /** Whether any subscription still replays (no heartbeat position may be sent meanwhile). */
   replaying(): boolean {
-    for (const subscription of this.subscriptions.values()) if (!subscription.live) return true;
+    for (const subscription of this.subscriptions.list()) if (!subscription.live) return true;
     return false;
   }
 

@@ -63,7 +63,10 @@ export function compileSelector(frame: Record<string, unknown>): CompiledSelecto
     selector.types = [...set];
     anyOf.push((event) => set.has(event.type));
   }
-  if (pattern !== undefined) {
+  if (pattern === '#') {
+    selector.pattern = pattern;
+    anyOf.push(() => true);
+  } else if (pattern !== undefined) {
     if (!isString(pattern) || pattern.length > MAX_STRING) {
       return `"pattern" must be a string of at most ${MAX_STRING} characters`;
     }
@@ -106,8 +109,32 @@ export function compileSelector(frame: Record<string, unknown>): CompiledSelecto
     checks.push((event) => entries.every(([key, value]) => event.metadata?.[key] === value));
   }
   const [first, ...rest] = checks as [(event: Envelope) => boolean, ...Array<(event: Envelope) => boolean>];
-  return {
-    selector,
-    matches: rest.length === 0 ? first : (event) => first(event) && rest.every((check) => check(event)),
+  const check =
+    rest.length === 0 ? first : (event: Envelope) => first(event) && rest.every((more) => more(event));
+  return { selector, matches: shared(JSON.stringify(selector), check) };
+}
+
+/** Matchers by selector: connections with the same selector share one, which remembers its last answer. */
+const matchers = new Map<string, (event: Envelope) => boolean>();
+
+/**
+ * One matcher per distinct selector, answering once per event: the fan-out asks every connection about every event,
+ * and thousands of browsers tend to hold the same few selectors. Past a bound the cache starts over (a connection
+ * keeps the matcher it has).
+ */
+function shared(key: string, check: (event: Envelope) => boolean): (event: Envelope) => boolean {
+  const known = matchers.get(key);
+  if (known !== undefined) return known;
+  let last: Envelope | undefined;
+  let answer = false;
+  const matches = (event: Envelope): boolean => {
+    if (event !== last) {
+      last = event;
+      answer = check(event);
+    }
+    return answer;
   };
+  if (matchers.size >= 10_000) matchers.clear();
+  matchers.set(key, matches);
+  return matches;
 }
