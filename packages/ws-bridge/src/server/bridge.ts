@@ -76,6 +76,8 @@ const POSITION_MAX = 128;
 const REPLAY_PAGE = 500;
 /** A connection closed on purpose gets this long for its closing handshake, then it is dropped. */
 const CLOSE_GRACE_MS = 2_000;
+const NO_HEADERS: IncomingMessage['headers'] = Object.freeze({});
+const NO_COOKIES: Readonly<Record<string, string>> = Object.freeze({});
 /** `WebSocket.OPEN`. */
 const OPEN = 1;
 const EXPIRY_SWEEP_MS = 1_000;
@@ -134,6 +136,46 @@ function bearerFrom(header: string | undefined): string | undefined {
 
 function jitter(min: number, spread: number): number {
   return min + Math.floor(Math.random() * spread);
+}
+
+function terminate(ws: WebSocket): void {
+  ws.terminate();
+}
+
+/**
+ * A WebSocket as a {@link Channel}. Frames come complete (see `frameText`) and are written straight to the socket,
+ * after whatever `ws` itself wrote. A class: its methods are shared, where closures would cost every connection.
+ */
+class WsChannel implements Channel {
+  readonly kind = 'ws' as const;
+  readonly #ws: WebSocket;
+  readonly #socket: Duplex;
+
+  constructor(ws: WebSocket) {
+    this.#ws = ws;
+    this.#socket = (ws as unknown as { _socket: Duplex })._socket;
+  }
+
+  write(frame: Buffer): void {
+    if (this.#ws.readyState === OPEN) this.#socket.write(frame);
+  }
+
+  queuedBytes(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  end(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+    setTimeout(terminate, CLOSE_GRACE_MS, this.#ws).unref();
+  }
+
+  terminate(): void {
+    this.#ws.terminate();
+  }
+
+  ping(): void {
+    this.#ws.ping();
+  }
 }
 
 /**
@@ -232,6 +274,9 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
   // --- Connections -------------------------------------------------------------------------------------------------
 
   function register(connection: Connection<TPrincipal>, principal: TPrincipal): void {
+    // The request served authentication; a connection does not keep its headers and cookies for its lifetime (a
+    // refresh carries its own token).
+    connection.request = undefined;
     connection.principal = principal;
     connection.expiresAt = principal.expiresAt;
     let set = byPrincipal.get(principal.id);
@@ -486,7 +531,7 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
     }
     let principal: TPrincipal | undefined;
     try {
-      principal = await authenticate({ ...(connection.request as AuthBase), token, phase: 'refresh' });
+      principal = await authenticate({ cookies: NO_COOKIES, headers: NO_HEADERS, token, phase: 'refresh' });
     } catch (error) {
       logger.warn('ws-bridge: authenticate threw on refresh', { error });
       fail(connection, 'internal', 'the credentials could not be checked; try again', id, true);
@@ -631,24 +676,6 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
 
   const channels = new Set<Channel>();
 
-  function wsChannel(ws: WebSocket): Channel {
-    const socket = (ws as unknown as { _socket: Duplex })._socket;
-    return {
-      kind: 'ws',
-      // Frames come complete (see frameText): written straight to the socket, after whatever ws itself wrote.
-      write: (frame) => {
-        if (ws.readyState === OPEN) socket.write(frame);
-      },
-      queuedBytes: () => ws.bufferedAmount,
-      end(code, reason) {
-        ws.close(code, reason);
-        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-      },
-      terminate: () => ws.terminate(),
-      ping: () => ws.ping(),
-    };
-  }
-
   function onHandshakeError(error: Error): void {
     logger.debug('ws-bridge: socket error during the handshake', { error });
   }
@@ -720,6 +747,28 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
     wss.handleUpgrade(request, socket, head, (ws) => open(ws, base, principal, token !== undefined, failure));
   }
 
+  // Listeners shared by every connection (`this` is the socket), where closures would cost each one.
+  const byWs = new WeakMap<WebSocket, Connection<TPrincipal>>();
+  function onWsMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const connection = byWs.get(this);
+    if (connection !== undefined) onFrame(connection, data, isBinary);
+  }
+  function onWsPong(this: WebSocket): void {
+    const connection = byWs.get(this);
+    if (connection !== undefined) connection.alive = true;
+  }
+  function onWsError(error: Error): void {
+    logger.debug('ws-bridge: connection error', { error });
+  }
+  function onWsClose(this: WebSocket): void {
+    const connection = byWs.get(this);
+    if (connection === undefined) return;
+    byWs.delete(this);
+    channels.delete(connection.channel);
+    if (connection.helloTimer !== undefined) clearTimeout(connection.helloTimer);
+    forget(connection);
+  }
+
   function open(
     ws: WebSocket,
     base: AuthBase,
@@ -727,21 +776,16 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
     hadToken: boolean,
     failure: unknown,
   ): void {
-    const channel = wsChannel(ws);
+    const channel = new WsChannel(ws);
     const connection = new Connection<TPrincipal>(channel, limits, onOverflow);
     connection.request = base;
     channels.add(channel);
     connections.add(connection);
-    ws.on('message', (data, isBinary) => onFrame(connection, data, isBinary));
-    ws.on('pong', () => {
-      connection.alive = true;
-    });
-    ws.on('error', (error) => logger.debug('ws-bridge: connection error', { error }));
-    ws.on('close', () => {
-      channels.delete(channel);
-      if (connection.helloTimer !== undefined) clearTimeout(connection.helloTimer);
-      forget(connection);
-    });
+    byWs.set(ws, connection);
+    ws.on('message', onWsMessage);
+    ws.on('pong', onWsPong);
+    ws.on('error', onWsError);
+    ws.on('close', onWsClose);
     if (failure !== undefined) {
       fail(connection, 'internal', 'the credentials could not be checked');
       end(connection, 1011, 'authentication failed');

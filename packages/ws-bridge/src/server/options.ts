@@ -28,9 +28,9 @@ export interface Principal {
 export interface AuthRequest {
   /** The bearer token from the subprotocol entry, a `hello` or `refresh` frame, or the opt-in query parameter. */
   readonly token?: string;
-  /** Cookies of the upgrade (or SSE) request. */
+  /** Cookies of the upgrade (or SSE) request; empty on `refresh`. */
   readonly cookies: Readonly<Record<string, string>>;
-  /** Headers of the upgrade (or SSE) request. */
+  /** Headers of the upgrade (or SSE) request; empty on `refresh` (a connection does not keep them). */
   readonly headers: IncomingHttpHeaders;
   /** The `Origin` header, if any. */
   readonly origin?: string;

@@ -111,30 +111,32 @@ export function compileSelector(frame: Record<string, unknown>): CompiledSelecto
   const [first, ...rest] = checks as [(event: Envelope) => boolean, ...Array<(event: Envelope) => boolean>];
   const check =
     rest.length === 0 ? first : (event: Envelope) => first(event) && rest.every((more) => more(event));
-  return { selector, matches: shared(JSON.stringify(selector), check) };
+  const key = JSON.stringify(selector);
+  let known = compiled.get(key);
+  if (known === undefined) {
+    if (compiled.size >= 10_000) compiled.clear();
+    known = { selector, matches: shared(check) };
+    compiled.set(key, known);
+  }
+  return known;
 }
 
-/** Matchers by selector: connections with the same selector share one, which remembers its last answer. */
-const matchers = new Map<string, (event: Envelope) => boolean>();
-
 /**
- * One matcher per distinct selector, answering once per event: the fan-out asks every connection about every event,
- * and thousands of browsers tend to hold the same few selectors. Past a bound the cache starts over (a connection
- * keeps the matcher it has).
+ * Compiled selectors by their JSON: connections with the same selector share one, and its matcher answers once per
+ * event (the fan-out asks every connection about every event, and thousands of browsers tend to hold the same few
+ * selectors). Past a bound the cache starts over (a connection keeps the selector it has).
  */
-function shared(key: string, check: (event: Envelope) => boolean): (event: Envelope) => boolean {
-  const known = matchers.get(key);
-  if (known !== undefined) return known;
+const compiled = new Map<string, CompiledSelector>();
+
+/** A matcher that remembers its answer for the last event it was asked about. */
+function shared(check: (event: Envelope) => boolean): (event: Envelope) => boolean {
   let last: Envelope | undefined;
   let answer = false;
-  const matches = (event: Envelope): boolean => {
+  return (event) => {
     if (event !== last) {
       last = event;
       answer = check(event);
     }
     return answer;
   };
-  if (matchers.size >= 10_000) matchers.clear();
-  matchers.set(key, matches);
-  return matches;
 }
