@@ -489,6 +489,28 @@ describe('bad input', () => {
     await later.next('subscribed');
   });
 
+  it('refuses connections beyond maxConnections with 503 and Retry-After; handshakes beyond the rate wait in line', async () => {
+    fixture = await startBridge({ limits: { maxConnections: 3, handshakesPerSecond: 2 } });
+    const started = Date.now();
+    const admitted = await Promise.all([open('a'), open('b'), open('c')]);
+    // Two handshakes a second: the third waited for its turn instead of failing.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    const refused = await new Promise<{ status: number; retryAfter: string | undefined }>((resolve) => {
+      const ws = new WebSocket((fixture as Fixture).url, [SUBPROTOCOL, 'relaybus.bearer.d']);
+      ws.on('unexpected-response', (_request, response) =>
+        resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'] }),
+      );
+      ws.on('error', () => {});
+    });
+    expect(refused).toEqual({ status: 503, retryAfter: '5' });
+    admitted[0]?.ws.terminate();
+    await admitted[1]?.until(
+      () => (fixture as Fixture).bridge.stats().connections === 2,
+      'a slot to free up',
+    );
+    await open('e');
+  });
+
   it('limits frames per second per connection with rate_limited', async () => {
     fixture = await startBridge({ limits: { messagesPerSecond: 5 } });
     const socket = await open();
