@@ -65,6 +65,14 @@ function runBuiltTests(project) {
     check(project, `node --test test/cjs/${file}`, process.execPath, ['--test', join(dir, file)]);
 }
 
+/** A package's own check of its build, such as the browser client's size budget (its `size` script). */
+function runSizeBudget(project) {
+  const manifest = JSON.parse(readFileSync(join(project.dir, 'package.json'), 'utf8'));
+  const script = manifest.scripts?.size;
+  if (typeof script !== 'string') return;
+  check(project, `size (${script})`, 'sh', ['-c', script]);
+}
+
 for (const project of workspaceProjects()) {
   if (!project.isPublic) continue;
   if (!project.hasEntry) {
@@ -75,5 +83,6 @@ for (const project of workspaceProjects()) {
   loadEveryCondition(project);
   checkTarball(project);
   runBuiltTests(project);
+  runSizeBudget(project);
 }
 process.exitCode = failed > 0 ? 1 : 0;
