@@ -120,7 +120,7 @@ export interface SubscribeMessage extends Selector {
   readonly id: string;
   /** The subscription's id, chosen by the client, unique on the connection. */
   readonly sub: string;
-  /** Resume after this position. */
+  /** Resume after this position (`''`: from the start of the log). */
   readonly from?: string;
 }
 
@@ -168,7 +168,10 @@ export interface WelcomeMessage {
   readonly heartbeatMs: number;
   /** When the credentials expire (epoch ms), if they do: `refresh` before then. */
   readonly expiresAt?: number;
-  /** The store's newest position, if the server has a store (a new client may subscribe `from` it). */
+  /**
+   * The store's newest position, if the server has a store (a new client may subscribe `from` it); `''` while the
+   * store is empty: the start of the log, before every position.
+   */
   readonly position?: string;
 }
 
