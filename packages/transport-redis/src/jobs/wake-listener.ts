@@ -3,6 +3,8 @@ import { duplicateForReading, pause, type RedisClient, whenReady } from '../conn
 
 /** Pause after a failed blocking wait before waiters are let go (they claim, then wait again). */
 const ERROR_PAUSE_MS = 250;
+/** How long a block waits for its connection to be ready before it counts as failed (and waiters poll). */
+const READY_WAIT_MS = 500;
 
 /** How long a short claim or a block marks a queue as having an idle worker: longer than a block lasts. */
 export function idleTtlMs(blockMs: number): number {
@@ -107,7 +109,9 @@ export class WakeListener {
       connection.on('error', () => {});
       this.#connection = connection;
     }
-    await whenReady(connection, this.#options.connectTimeoutMs);
+    // Not the full connect timeout: while this connection is down (a Redis restart, its reconnect backoff), waiters
+    // must poll every ERROR_PAUSE_MS as promised, not sit out their whole idle wait behind this await.
+    await whenReady(connection, Math.min(this.#options.connectTimeoutMs, READY_WAIT_MS));
     return connection;
   }
 
