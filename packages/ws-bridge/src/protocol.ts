@@ -103,7 +103,14 @@ export interface Selector {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** Authenticates after the upgrade, when no credentials came with it. Must arrive within the server's deadline. */
+/**
+ * Authenticates after the upgrade, when no credentials came with it. Must arrive within the server's deadline.
+ *
+ * @example
+ * ```ts
+ * const hello: HelloMessage = { type: 'hello', token: 'eyJhbGciOi...' };
+ * ```
+ */
 export interface HelloMessage {
   readonly type: 'hello';
   readonly token: string;
@@ -113,6 +120,11 @@ export interface HelloMessage {
  * Starts a subscription. With `from` (a position this client saw, from an `event` or a `heartbeat`), the server first
  * replays every matching event after it from its store, then continues live with no gap and no duplicate at the
  * seam; the reply says whether it could (`resumed`).
+ *
+ * @example
+ * ```ts
+ * const frame: SubscribeMessage = { type: 'subscribe', id: 'r1', sub: 's1', pattern: 'task.*', from: '0000000000000042' };
+ * ```
  */
 export interface SubscribeMessage extends Selector {
   readonly type: 'subscribe';
@@ -124,21 +136,42 @@ export interface SubscribeMessage extends Selector {
   readonly from?: string;
 }
 
-/** Ends a subscription. */
+/**
+ * Ends a subscription.
+ *
+ * @example
+ * ```ts
+ * const frame: UnsubscribeMessage = { type: 'unsubscribe', id: 'r2', sub: 's1' };
+ * ```
+ */
 export interface UnsubscribeMessage {
   readonly type: 'unsubscribe';
   readonly id: string;
   readonly sub: string;
 }
 
-/** Replaces the connection's credentials before they expire. */
+/**
+ * Replaces the connection's credentials before they expire.
+ *
+ * @example
+ * ```ts
+ * const frame: RefreshMessage = { type: 'refresh', id: 'r3', token: freshToken };
+ * ```
+ */
 export interface RefreshMessage {
   readonly type: 'refresh';
   readonly id: string;
   readonly token: string;
 }
 
-/** Asks for a `pong` (the application-level ping; the server also pings at the WebSocket level). */
+/**
+ * Asks for a `pong` (the application-level ping; the server also pings at the WebSocket level).
+ *
+ * @example
+ * ```ts
+ * const frame: PingMessage = { type: 'ping', id: 'r4' };
+ * ```
+ */
 export interface PingMessage {
   readonly type: 'ping';
   readonly id: string;
@@ -159,7 +192,14 @@ export type ClientMessage =
   | RefreshMessage
   | PingMessage;
 
-/** Sent once the connection is authenticated. */
+/**
+ * Sent once the connection is authenticated.
+ *
+ * @example
+ * ```ts
+ * const welcome: WelcomeMessage = { type: 'welcome', version: 1, heartbeatMs: 15_000, position: '0000000000000042' };
+ * ```
+ */
 export interface WelcomeMessage {
   readonly type: 'welcome';
   /** The protocol version. */
@@ -175,7 +215,14 @@ export interface WelcomeMessage {
   readonly position?: string;
 }
 
-/** Why a subscription did not resume. */
+/**
+ * Why a subscription did not resume.
+ *
+ * @example
+ * ```ts
+ * if (frame.type === 'subscribed' && frame.reason === 'too_far_behind') refetchState();
+ * ```
+ */
 export type NotResumedReason =
   /** The server has no event store to replay from. */
   | 'no_store'
@@ -184,7 +231,14 @@ export type NotResumedReason =
   /** `from` is older than what the store still holds (pruned, or a restored log of another epoch). */
   | 'position_gone';
 
-/** The reply to `subscribe`. */
+/**
+ * The reply to `subscribe`.
+ *
+ * @example
+ * ```ts
+ * const reply: SubscribedMessage = { type: 'subscribed', id: 'r1', sub: 's1', resumed: true, replayed: 3, position: '0000000000000045' };
+ * ```
+ */
 export interface SubscribedMessage {
   readonly type: 'subscribed';
   readonly id: string;
@@ -201,21 +255,42 @@ export interface SubscribedMessage {
   readonly position?: string;
 }
 
-/** The reply to `unsubscribe`. */
+/**
+ * The reply to `unsubscribe`.
+ *
+ * @example
+ * ```ts
+ * const reply: UnsubscribedMessage = { type: 'unsubscribed', id: 'r2', sub: 's1' };
+ * ```
+ */
 export interface UnsubscribedMessage {
   readonly type: 'unsubscribed';
   readonly id: string;
   readonly sub: string;
 }
 
-/** The reply to `refresh`. */
+/**
+ * The reply to `refresh`.
+ *
+ * @example
+ * ```ts
+ * const reply: RefreshedMessage = { type: 'refreshed', id: 'r3', expiresAt: Date.now() + 900_000 };
+ * ```
+ */
 export interface RefreshedMessage {
   readonly type: 'refreshed';
   readonly id: string;
   readonly expiresAt?: number;
 }
 
-/** The reply to `ping`. */
+/**
+ * The reply to `ping`.
+ *
+ * @example
+ * ```ts
+ * const reply: PongMessage = { type: 'pong', id: 'r4' };
+ * ```
+ */
 export interface PongMessage {
   readonly type: 'pong';
   readonly id: string;
@@ -226,6 +301,11 @@ export interface PongMessage {
  * the frame is the same for every client, so the server encodes it once per event. Live events arrive in `position`
  * order; a subscription that resumes gets its replayed events (with `sub`) in `position` order, then `subscribed`,
  * then live events after `subscribed.position`.
+ *
+ * @example
+ * ```ts
+ * const frame: EventMessage = { type: 'event', position: '0000000000000043', event: envelope };
+ * ```
  */
 export interface EventMessage<TEvent = unknown> {
   readonly type: 'event';
@@ -240,13 +320,27 @@ export interface EventMessage<TEvent = unknown> {
   readonly event: TEvent;
 }
 
-/** Sent while a connection is quiet, so a client's resume point moves on even when nothing matches it. */
+/**
+ * Sent while a connection is quiet, so a client's resume point moves on even when nothing matches it.
+ *
+ * @example
+ * ```ts
+ * const frame: HeartbeatMessage = { type: 'heartbeat', position: '0000000000000043' };
+ * ```
+ */
 export interface HeartbeatMessage {
   readonly type: 'heartbeat';
   readonly position?: string;
 }
 
-/** Events were dropped for this slow client (the `drop` backpressure policy): refetch state, or resume from `from`. */
+/**
+ * Events were dropped for this slow client (the `drop` backpressure policy): refetch state, or resume from `from`.
+ *
+ * @example
+ * ```ts
+ * const frame: LagMessage = { type: 'lag', dropped: 120, from: '0000000000000043' };
+ * ```
+ */
 export interface LagMessage {
   readonly type: 'lag';
   /** How many events were dropped. */
@@ -255,7 +349,14 @@ export interface LagMessage {
   readonly from?: string;
 }
 
-/** A failed request (with its `id`), or a problem with a frame. */
+/**
+ * A failed request (with its `id`), or a problem with a frame.
+ *
+ * @example
+ * ```ts
+ * const frame: ErrorMessage = { type: 'error', id: 'r1', code: 'forbidden', message: 'not allowed', retry: false };
+ * ```
+ */
 export interface ErrorMessage {
   readonly type: 'error';
   readonly id?: string;
@@ -265,7 +366,14 @@ export interface ErrorMessage {
   readonly retry: boolean;
 }
 
-/** Sent before the server closes a connection on purpose, with the reason and a suggested reconnect delay. */
+/**
+ * Sent before the server closes a connection on purpose, with the reason and a suggested reconnect delay.
+ *
+ * @example
+ * ```ts
+ * const frame: GoodbyeMessage = { type: 'goodbye', reason: 'the server is going away', retryAfterMs: 3_200 };
+ * ```
+ */
 export interface GoodbyeMessage {
   readonly type: 'goodbye';
   readonly reason: string;
