@@ -12,12 +12,18 @@ const projectDirs = ['packages', 'examples'].flatMap((group) => {
 
 const sourceConditions = ['@relaybus/source'];
 
+/**
+ * `pnpm test:unit` sets RELAYBUS_TEST_SCOPE=unit: only the tests that need no server (no PostgreSQL, Redis or
+ * browser), i.e. every test file but `*.int.test.ts`.
+ */
+const unitOnly = process.env.RELAYBUS_TEST_SCOPE === 'unit';
+
 export default defineConfig({
   resolve: { conditions: [...sourceConditions, 'module', 'node', 'development|production'] },
   ssr: { resolve: { conditions: [...sourceConditions, 'node', 'development|production'] } },
   test: {
     include: ['**/*.test.ts', '**/*.int.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    exclude: ['**/node_modules/**', '**/dist/**', ...(unitOnly ? ['**/*.int.test.ts'] : [])],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     typecheck: {
