@@ -66,16 +66,12 @@ export type ErrorCode =
   | 'bad_request'
   /** The `type` of the frame is not one this protocol version knows. */
   | 'unknown_message'
-  /** The frame is larger than the server's limit. */
-  | 'message_too_large'
   /** The connection holds the most subscriptions the server allows. */
   | 'too_many_subscriptions'
   /** The subscription id is in use, or unknown (for `unsubscribe`). */
   | 'bad_subscription'
   /** `authorize` refused the subscription. */
   | 'forbidden'
-  /** `from` is not a position of the server's store. */
-  | 'invalid_position'
   /** Requests arrive faster than the server allows. */
   | 'rate_limited'
   /** Not authenticated yet: send `hello` first. */
