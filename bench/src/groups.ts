@@ -5,6 +5,7 @@ import type { BenchGroup } from './lib/contender';
 import { POSTGRES_PARTS, type PostgresPart, runPostgresBench } from './postgres/postgres-bench';
 import { REDIS_GROUPS } from './redis/groups';
 import { runMemoryStoreBench } from './store/memory-store';
+import { runCriticalPathBench } from './task-manager/critical-path';
 import { runWsBench, WS_PARTS, type WsPart } from './ws/ws-bench';
 
 /** Every benchmark group, in report order. Adapters add theirs here. */
@@ -54,6 +55,11 @@ export const SUITES: ReadonlyArray<BenchSuite> = [
     id: 'ws',
     parts: WS_PARTS,
     run: (parts, log, print) => runWsBench(parts as ReadonlySet<WsPart>, log, print),
+  },
+  {
+    id: 'task-manager',
+    parts: ['critical-path'],
+    run: async (_parts, log, print) => print(await runCriticalPathBench(log)),
   },
 ];
 
