@@ -16,7 +16,7 @@ const sourceConditions = ['@relaybus/source'];
  * `pnpm test:unit` sets RELAYBUS_TEST_SCOPE=unit: only the tests that need no server (no PostgreSQL, Redis or
  * browser), i.e. every test file but `*.int.test.ts`.
  */
-const unitOnly = process.env.RELAYBUS_TEST_SCOPE === 'unit';
+const unitOnly = process.env['RELAYBUS_TEST_SCOPE'] === 'unit';
 
 export default defineConfig({
   resolve: { conditions: [...sourceConditions, 'module', 'node', 'development|production'] },
