@@ -883,7 +883,6 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
       ping: () => {},
     };
     const connection = new Connection<TPrincipal>(channel, limits, onOverflow);
-    connection.request = base;
     register(connection, principal);
     if (!(await allowed(connection, compiled.selector))) {
       forget(connection);
@@ -1058,30 +1057,28 @@ export function createWsBridge<TPrincipal extends Principal = Principal>(
   };
 
   async function shutdown(timeoutMs: number): Promise<void> {
-    {
-      closing = true;
-      handshakes.clear();
-      if (heartbeatTimer !== undefined) clearInterval(heartbeatTimer);
-      if (expiryTimer !== undefined) clearInterval(expiryTimer);
-      await ready.catch(() => {});
-      await source.close();
-      for (const connection of [...connections]) {
-        const retryAfterMs = jitter(config.goodbyeMinMs, config.goodbyeSpreadMs);
-        connection.send({ type: 'goodbye', reason: 'the server is going away', retryAfterMs });
-        end(connection, CLOSE.goingAway, 'going away');
-      }
-      const deadline = Date.now() + timeoutMs;
-      while (channels.size > 0 && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      for (const channel of channels) channel.terminate();
-      server.off('upgrade', onUpgrade);
-      wss.close();
-      if (ownServer) {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-      }
+    closing = true;
+    handshakes.clear();
+    if (heartbeatTimer !== undefined) clearInterval(heartbeatTimer);
+    if (expiryTimer !== undefined) clearInterval(expiryTimer);
+    await ready.catch(() => {});
+    await source.close();
+    for (const connection of [...connections]) {
+      const retryAfterMs = jitter(config.goodbyeMinMs, config.goodbyeSpreadMs);
+      connection.send({ type: 'goodbye', reason: 'the server is going away', retryAfterMs });
+      end(connection, CLOSE.goingAway, 'going away');
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (channels.size > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const channel of channels) channel.terminate();
+    server.off('upgrade', onUpgrade);
+    wss.close();
+    if (ownServer) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
     }
   }
 }

@@ -200,23 +200,17 @@ export class Connection<TPrincipal = unknown> {
   /** Queues an event frame under the backpressure policy. Returns whether it was queued. */
   deliver(position: string | undefined, frame: Buffer): boolean {
     if (this.closed) return false;
-    // The common case first, reading the queue once: nothing waits in the process, so the frame goes to the kernel.
-    if (this.dropped === 0 && this.channel.queuedBytes() === 0) {
-      this.#backlog = 0;
-      this.quiet = false;
-      this.channel.write(frame);
-      if (this.channel.queuedBytes() > 0) this.#backlog = 1;
-      if (position !== undefined) this.lastPosition = position;
-      return true;
-    }
-    if (this.dropped > 0 && this.drained()) this.#sendLag();
-    if (this.dropped > 0 || !this.hasRoom(frame.length)) {
-      if (this.#limits.policy === 'drop') {
-        this.dropped++;
+    // The common case needs no bounds check: nothing waits in the process, so the frame goes to the kernel.
+    if (this.dropped > 0 || this.channel.queuedBytes() > 0) {
+      if (this.dropped > 0 && this.drained()) this.#sendLag();
+      if (this.dropped > 0 || !this.hasRoom(frame.length)) {
+        if (this.#limits.policy === 'drop') {
+          this.dropped++;
+          return false;
+        }
+        this.#onOverflow(this);
         return false;
       }
-      this.#onOverflow(this);
-      return false;
     }
     this.#write(frame);
     if (position !== undefined) this.lastPosition = position;

@@ -112,8 +112,7 @@ export interface BridgeLimits {
  * ```
  */
 export interface BridgeBus {
-  // biome-ignore lint/suspicious/noExplicitAny: the bus of any event catalog fits
-  subscribe(...args: any[]): PromiseLike<unknown>;
+  subscribe(target: '#', handler: (event: Envelope) => unknown): PromiseLike<unknown>;
 }
 
 /**
@@ -134,8 +133,7 @@ export interface WsBridgeOptions<TPrincipal extends Principal = Principal> {
    * The event store the bus appends to. Live events are read from it in order, and a client resumes from any
    * position it still holds, on any node, after any restart.
    */
-  // biome-ignore lint/suspicious/noExplicitAny: any transaction type
-  readonly store?: EventStore<any>;
+  readonly store?: EventStore<unknown>;
   /** An HTTP(S) server to attach to (its `upgrade` event on `path`; mount `handleSse` for SSE). Or give `port`. */
   readonly server?: HttpServer | HttpsServer;
   /** A port to listen on with a server of the bridge's own (0: any free port, see `address()`). */
