@@ -1,7 +1,11 @@
 import { defineConfig, type Options } from 'tsup';
 
 const shared: Options = {
-  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    testing: 'src/testing/index.ts',
+    'transport-kit': 'src/transport-kit/index.ts',
+  },
   dts: true,
   sourcemap: true,
   target: 'node20',

@@ -41,6 +41,8 @@ export type RelaybusErrorCode =
   | 'TRANSPORT_UNAVAILABLE'
   /** A message is larger than the transport accepts; retrying cannot help. */
   | 'PAYLOAD_TOO_LARGE'
+  /** The transport does not offer this operation (see its capabilities). */
+  | 'UNSUPPORTED'
   /** The driver client passed in is of an unsupported version or configuration. */
   | 'INCOMPATIBLE_CLIENT'
   /** A handler asked for no retry. */
@@ -433,7 +435,12 @@ export interface TransportErrorOptions extends RelaybusErrorOptions {
    * The failure mode.
    * @defaultValue 'TRANSPORT_FAILED'
    */
-  code?: 'TRANSPORT_FAILED' | 'TRANSPORT_UNAVAILABLE' | 'PAYLOAD_TOO_LARGE' | 'INCOMPATIBLE_CLIENT';
+  code?:
+    | 'TRANSPORT_FAILED'
+    | 'TRANSPORT_UNAVAILABLE'
+    | 'PAYLOAD_TOO_LARGE'
+    | 'INCOMPATIBLE_CLIENT'
+    | 'UNSUPPORTED';
 }
 
 /**

@@ -78,24 +78,14 @@ export { defineEvent } from './events/define-event';
 export type { Envelope, EnvelopeOptions, Metadata } from './events/envelope';
 export { uuidv7 } from './events/uuid';
 export type {
-  AddOutcome,
-  ClaimedJob,
-  ClaimRequest,
   DeadJobReason,
   GroupRate,
   JobAttemptError,
   JobBackend,
-  JobFailure,
-  JobFailureOutcome,
-  JobLease,
   JobPage,
   JobPriority,
   JobRecord,
   JobState,
-  JobUniqueness,
-  LeaseRef,
-  NewJob,
-  PriorityPolicy,
   QueueCounts,
 } from './jobs/backend';
 export { JOB_PRIORITIES, JOB_STATES } from './jobs/backend';
@@ -190,17 +180,7 @@ export type { ReplayOptions, ReplayProgress } from './store/replay';
 export { replay } from './store/replay';
 export type { MemoryTransportOptions } from './transport/memory-transport';
 export { memoryTransport } from './transport/memory-transport';
-export type {
-  ResolvedGroupDeclaration,
-  ResolvedTransportSubscribeOptions,
-} from './transport/subscribe-options';
-export {
-  checkGroupName,
-  resolveGroupDeclaration,
-  resolveTransportSubscribeOptions,
-} from './transport/subscribe-options';
 export type { TopicMatches } from './transport/topic-pattern';
-export { compilePattern } from './transport/topic-pattern';
 export type {
   DeadLetter,
   DeadLetterFilter,

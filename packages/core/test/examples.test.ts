@@ -37,4 +37,11 @@ describe('the examples the README shows', () => {
       'completed 1, result {"projectId":"p1","criticalTasks":4}',
     );
   });
+
+  it('kit-consumer.ts retries a failed delivery before the next one of its key, then closes', async () => {
+    expect((await runExample('kit-consumer.ts')).trim().split('\n')).toEqual([
+      'a#1 b#1 b#2 c#1',
+      'acked 1,2,3',
+    ]);
+  });
 });

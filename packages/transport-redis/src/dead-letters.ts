@@ -1,12 +1,12 @@
-import {
-  type DeadLetter,
-  type DeadLetterFilter,
-  type DeadLetterQueue,
-  type DeadLetterReason,
-  InvalidOptionError,
-  type SerializedError,
-  type TransportMessage,
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterQueue,
+  DeadLetterReason,
+  SerializedError,
+  TransportMessage,
 } from '@relaybus/core';
+import { checkDeadLetterFilter, matchesDeadLetterFilter } from '@relaybus/core/transport-kit';
 import { entryFields } from './codec';
 import type { RedisClient } from './connection';
 import { ANY_GROUPLESS, type KeySpace, partitionOfKey } from './names';
@@ -78,12 +78,12 @@ export class RedisDeadLetters implements DeadLetterQueue {
   }
 
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
-    checkFilter(filter, 'deadLetters.list()');
+    checkDeadLetterFilter(filter, 'deadLetters.list()');
     return (await this.#select(filter)).map((entry) => entry.letter);
   }
 
   async redrive(filter: DeadLetterFilter = {}): Promise<number> {
-    checkFilter(filter, 'deadLetters.redrive()');
+    checkDeadLetterFilter(filter, 'deadLetters.redrive()');
     let count = 0;
     for (const { letter, bodyText } of await this.#select(filter)) {
       const { topic, key, id } = letter.message;
@@ -97,7 +97,7 @@ export class RedisDeadLetters implements DeadLetterQueue {
   }
 
   async purge(filter: DeadLetterFilter = {}): Promise<number> {
-    checkFilter(filter, 'deadLetters.purge()');
+    checkDeadLetterFilter(filter, 'deadLetters.purge()');
     const ids = (await this.#select(filter)).map((entry) => entry.letter.id);
     let count = 0;
     for (let start = 0; start < ids.length; start += PAGE) {
@@ -110,12 +110,12 @@ export class RedisDeadLetters implements DeadLetterQueue {
     const limit = filter.limit ?? Number.POSITIVE_INFINITY;
     const selected: Array<{ letter: DeadLetter; bodyText: string }> = [];
     if (limit === 0) return selected;
+    // Ids are looked up below; the rest of the filter is matched per letter.
+    const { ids: _ids, ...scope } = filter;
     const take = (raw: unknown): boolean => {
       const parsed = parseLetter(raw);
       if (parsed === undefined) return false;
-      const { letter } = parsed;
-      if (filter.group !== undefined && letter.group !== filter.group) return false;
-      if (filter.topic !== undefined && letter.message.topic !== filter.topic) return false;
+      if (!matchesDeadLetterFilter(parsed.letter, scope)) return false;
       selected.push(parsed);
       return selected.length >= limit;
     };
@@ -142,19 +142,6 @@ function compareIds(a: string, b: string): number {
   const [am = 0, as = 0] = a.split('-').map(Number);
   const [bm = 0, bs = 0] = b.split('-').map(Number);
   return am - bm || as - bs;
-}
-
-function checkFilter(filter: DeadLetterFilter, where: string): void {
-  if (typeof filter !== 'object' || filter === null) {
-    throw new InvalidOptionError(where, 'filter', 'must be an object');
-  }
-  const { limit, ids } = filter;
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-    throw new InvalidOptionError(where, 'limit', `must be an integer >= 0, got ${String(limit)}`);
-  }
-  if (ids !== undefined && !Array.isArray(ids)) {
-    throw new InvalidOptionError(where, 'ids', 'must be an array of dead-letter ids');
-  }
 }
 
 function parseLetter(raw: unknown): { letter: DeadLetter; bodyText: string } | undefined {

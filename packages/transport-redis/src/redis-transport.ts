@@ -12,6 +12,7 @@ import {
   type TransportSubscribeOptions,
   type TransportSubscription,
 } from '@relaybus/core';
+import { SubscriptionHandle } from '@relaybus/core/transport-kit';
 import { whenReady } from './connection';
 import type { ConsumerContext } from './consumer/consumer-context';
 import { createGroups } from './consumer/group-setup';
@@ -140,17 +141,12 @@ class RedisTransport implements Transport {
       member,
       logger: logger ?? consoleLogger,
     };
-    const { signal } = options;
-    const onAbort = (): void => {
-      void subscription.close();
-    };
     const subscription: RedisSubscription = new RedisSubscription(
       context,
       spec,
       handler,
       this.#control,
       (closed) => {
-        signal?.removeEventListener('abort', onAbort);
         this.#subscriptions.delete(closed);
       },
     );
@@ -165,9 +161,12 @@ class RedisTransport implements Transport {
       }
       throw operationError('subscribing', error, redis);
     }
-    if (signal?.aborted) void subscription.close();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    return subscription;
+    // One close for the caller, its signal and `await using`; a bad timeoutMs is refused before anything stops.
+    return new SubscriptionHandle({
+      where: 'subscription.close()',
+      close: (timeoutMs) => subscription.close({ timeoutMs }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
   }
 
   /**

@@ -1,12 +1,10 @@
+import { type GroupDeclaration, InvalidOptionError, type TransportSubscribeOptions } from '@relaybus/core';
 import {
-  type GroupDeclaration,
-  InvalidOptionError,
   type ResolvedGroupDeclaration,
   type ResolvedTransportSubscribeOptions,
   resolveGroupDeclaration,
   resolveTransportSubscribeOptions,
-  type TransportSubscribeOptions,
-} from '@relaybus/core';
+} from '@relaybus/core/transport-kit';
 import { topicProblem } from './names';
 
 /** A subscription's filter and limits, validated. */

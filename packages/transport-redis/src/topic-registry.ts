@@ -1,4 +1,4 @@
-import { compilePattern } from '@relaybus/core';
+import { compilePattern } from '@relaybus/core/transport-kit';
 import type { RedisClient } from './connection';
 import { createGroups } from './consumer/group-setup';
 import type { KeySpace } from './names';

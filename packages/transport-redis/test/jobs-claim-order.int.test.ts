@@ -1,4 +1,5 @@
-import type { ClaimedJob, JobBackend } from '@relaybus/core';
+import type { JobBackend } from '@relaybus/core';
+import type { ClaimedJob } from '@relaybus/core/transport-kit';
 import { describe, expect, it } from 'vitest';
 import { unlinkUnder } from './redis-fixture';
 import { forEachClient } from './support/for-each-client';

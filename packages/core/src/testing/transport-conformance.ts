@@ -163,8 +163,8 @@ async function readCapabilities(
 ): Promise<TransportCapabilities> {
   const probe = await factory({ namespace, instance: 0 });
   try {
-    const { durable, groups, delay, orderedByKey } = probe.capabilities;
-    return { durable, groups, delay, orderedByKey };
+    const { durable, groups, delay, orderedByKey, deadLetters = true } = probe.capabilities;
+    return { durable, groups, delay, orderedByKey, deadLetters };
   } finally {
     await probe.close();
   }
@@ -176,7 +176,7 @@ function missingRequirement(
   sharedBackend: boolean,
 ): string | undefined {
   const missing = requires.filter((requirement) =>
-    requirement === 'sharedBackend' ? !sharedBackend : !capabilities[requirement],
+    requirement === 'sharedBackend' ? !sharedBackend : capabilities[requirement] !== true,
   );
   if (missing.length === 0) return undefined;
   return `needs ${missing

@@ -1,6 +1,8 @@
 import { ClosedError, InvalidOptionError } from '../errors';
 import type { JobBackend } from '../jobs/backend';
 import { memoryJobBackend } from '../jobs/memory/memory-job-backend';
+import { checkPublishBatch } from '../transport-kit/publish-batch';
+import { SubscriptionHandle } from '../transport-kit/subscription-handle';
 import { ConsumerQueue, type QueueHost } from './memory/consumer-queue';
 import { type DeadLetterHost, type DeadLetterRecord, MemoryDeadLetters } from './memory/dead-letters';
 import { DelayScheduler } from './memory/delay-scheduler';
@@ -8,7 +10,6 @@ import { MemoryDelivery } from './memory/delivery';
 import { LeaseSweeper } from './memory/lease-sweeper';
 import { Member } from './memory/member';
 import {
-  checkMessages,
   DEFAULTS,
   type MemoryTransportOptions,
   type ResolvedOptions,
@@ -16,7 +17,6 @@ import {
   resolveOptions,
   resolveSubscribeOptions,
 } from './memory/options';
-import { MemorySubscription } from './memory/subscription';
 import { resolveGroupDeclaration } from './subscribe-options';
 import type {
   DeadLetterInput,
@@ -75,7 +75,7 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
   private readonly options: ResolvedOptions;
   private readonly groups = new Map<string, ConsumerQueue>();
   private readonly privateQueues = new Set<ConsumerQueue>();
-  private readonly subscriptions = new Set<MemorySubscription>();
+  private readonly subscriptions = new Set<SubscriptionHandle>();
   /** Topic → queues that receive it; cleared whenever a filter changes. */
   private targets = new Map<string, ConsumerQueue[]>();
   private dirty: ConsumerQueue[] = [];
@@ -104,7 +104,7 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
 
   publish(messages: ReadonlyArray<TransportMessage>): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('the memory transport', 'publish'));
-    const invalid = checkMessages(messages);
+    const invalid = checkPublishBatch(messages, 'memoryTransport.publish()');
     if (invalid !== undefined) return Promise.reject(invalid);
     let now = 0;
     for (let i = 0; i < messages.length; i++) {
@@ -151,11 +151,15 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
     this.leases.members.add(member);
     this.leases.tighten(spec.visibilityTimeoutMs);
     queue.addMember(member);
-    const subscription: MemorySubscription = new MemorySubscription(
-      (timeoutMs): Promise<void> => this.closeMember(member, subscription, timeoutMs),
-    );
+    const subscription: SubscriptionHandle = new SubscriptionHandle({
+      defaultTimeoutMs: DEFAULTS.closeTimeoutMs,
+      close: async (timeoutMs) => {
+        await this.closeMember(member, timeoutMs);
+        this.subscriptions.delete(subscription);
+      },
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     this.subscriptions.add(subscription);
-    subscription.closeOnAbort(options.signal);
     return subscription;
   }
 
@@ -303,11 +307,7 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
     else queue.requeue(delivery);
   }
 
-  private async closeMember(
-    member: Member,
-    subscription: MemorySubscription,
-    timeoutMs: number,
-  ): Promise<void> {
+  private async closeMember(member: Member, timeoutMs: number): Promise<void> {
     const queue = member.queue;
     queue.removeMember(member);
     if (queue.name === undefined) {
@@ -317,7 +317,6 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
     }
     await member.finish(timeoutMs);
     this.leases.members.delete(member);
-    this.subscriptions.delete(subscription);
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {

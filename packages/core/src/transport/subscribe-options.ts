@@ -36,7 +36,7 @@ const DEFAULT_VISIBILITY_TIMEOUT_MS = 30_000;
  * contract's defaults (concurrency 1, visibility timeout 30 s). Transports add their own checks (key-safe names,
  * say) before or after it.
  *
- * @throws {@link InvalidOptionError} naming the option at fault, or `InvalidPatternError` for a malformed pattern.
+ * @throws `InvalidOptionError` naming the option at fault, or `InvalidPatternError` for a malformed pattern.
  * @example
  * ```ts
  * async subscribe(options, handler) {
@@ -101,7 +101,7 @@ export interface ResolvedGroupDeclaration {
 /**
  * Validates what every transport's `declareGroup` takes, with the same rules as `subscribe`.
  *
- * @throws {@link InvalidOptionError} naming the option at fault, or `InvalidPatternError` for a malformed pattern.
+ * @throws `InvalidOptionError` naming the option at fault, or `InvalidPatternError` for a malformed pattern.
  * @example
  * ```ts
  * async declareGroup(declaration) {
@@ -135,7 +135,7 @@ export function resolveGroupDeclaration(
  * starting with a letter or digit. Every broker relaybus supports can name a group this way, so a name that works
  * on one transport works on all.
  *
- * @throws {@link InvalidOptionError} saying what is wrong with the name.
+ * @throws `InvalidOptionError` saying what is wrong with the name.
  * @example
  * ```ts
  * checkGroupName('subscribe(task.created)', 'group', 'a b'); // throws: may only contain letters, digits and "_.:-"

@@ -47,7 +47,7 @@ export function isPattern(value: string): boolean {
 /**
  * Compiles an AMQP-style topic pattern into a matcher; results are cached per topic.
  *
- * @throws {@link InvalidPatternError} for empty patterns, empty words or wildcards inside words.
+ * @throws `InvalidPatternError` for empty patterns, empty words or wildcards inside words.
  * @example
  * ```ts
  * const matches = compilePattern('task.#');

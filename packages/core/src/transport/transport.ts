@@ -17,6 +17,15 @@ export interface TransportCapabilities {
   readonly delay: boolean;
   /** Messages with the same key are handed out in publish order within a group, one at a time. */
   readonly orderedByKey: boolean;
+  /**
+   * Whether `transport.deadLetters` lists, redrives and purges dead letters. `false` for a transport that hands
+   * dead-lettered messages to its broker's own mechanism (a dead-letter exchange or queue, managed with the broker's
+   * tools): its `deadLetters` methods reject with a `TransportError` of code `UNSUPPORTED` that says where the letters
+   * went, and the conformance suite skips the listing tests. Absent means `true`. An adapter without listing can
+   * build it with `createDeadLetter` and `selectDeadLetters` from `@relaybus/core/transport-kit` over any storage.
+   * @defaultValue true
+   */
+  readonly deadLetters?: boolean;
 }
 
 /**
@@ -317,7 +326,10 @@ export interface Transport {
    * publish.
    */
   declareGroup(declaration: GroupDeclaration): Promise<void>;
-  /** The dead-letter list. */
+  /**
+   * The dead-letter list. On a transport whose `capabilities.deadLetters` is `false`, its methods reject with a
+   * `TransportError` of code `UNSUPPORTED` naming where the broker keeps dead letters.
+   */
   readonly deadLetters: DeadLetterQueue;
   /**
    * A job backend on the same broker, for `createJobQueue({ transport })`, when the transport offers one (the memory

@@ -3,8 +3,10 @@
 // the outcomes. So the jobs outlive this process, as they would in Redis. With RELAY_KILL_AFTER_HANDOVER, the
 // process SIGKILLs itself as soon as the parent's backend accepted a job: the relay has handed it over and not yet
 // advanced its checkpoint.
-import type { AddOutcome, JobBackend, NewJob } from '@relaybus/core';
+
+import type { JobBackend } from '@relaybus/core';
 import { createJobQueue, memoryTransport } from '@relaybus/core';
+import type { AddOutcome, NewJob } from '@relaybus/core/transport-kit';
 import pg from 'pg';
 import { createOutboxRelay } from '../../src/index';
 import { testConnection } from './database';

@@ -36,8 +36,7 @@ export async function closeParts(parts: ClosingParts, timeoutMs: number): Promis
       `a subscription closed with ${left.length} unsettled deliveries after waiting ${timeoutMs} ms; they are left for redelivery`,
     );
     for (const delivery of left) {
-      delivery.inFlight = false;
-      delivery.abort(reason);
+      delivery.takeBack(reason);
       dispatcher.finish(delivery, DROP);
     }
   }

@@ -1,3 +1,4 @@
+import { DeliveryState } from '@relaybus/core/transport-kit';
 import { describe, expect, it } from 'vitest';
 import { Dispatcher, type Outcome } from './dispatcher';
 import { LeaseClock } from './lease-clock';
@@ -43,7 +44,7 @@ function setup(concurrency: number): {
     settle: (id, outcome) => {
       const delivery = started.find((d) => d.message.id === id && d.inFlight);
       if (delivery === undefined) throw new Error(`${id} not in flight`);
-      delivery.inFlight = false;
+      delivery.state = DeliveryState.DONE;
       dispatcher.finish(delivery, outcome);
     },
   };

@@ -1,4 +1,4 @@
-import { Fifo } from './fifo';
+import { Fifo } from '@relaybus/core/transport-kit';
 import type { Item, PartitionState } from './partition';
 import { RedisDelivery, type Settler } from './redis-delivery';
 

@@ -1,4 +1,5 @@
 import type { Delivery } from '@relaybus/core';
+import { invokeHandler as kitInvokeHandler } from '@relaybus/core/transport-kit';
 import { decodeEntry, entryTime } from '../codec';
 import { type ConsumerContext, isAddressedTo } from './consumer-context';
 import type { Dispatcher } from './dispatcher';
@@ -55,20 +56,12 @@ export function invokeHandler(
   delivery: RedisDelivery,
   onError: ((error: unknown, delivery: Delivery | undefined) => void) | undefined,
 ): void {
-  const failed = (error: unknown): void => {
+  kitInvokeHandler(handler, delivery, (error) => {
     try {
       onError?.(error, delivery);
     } catch {
       // A failing error reporter must not break delivery bookkeeping.
     }
     if (delivery.inFlight) void delivery.nack();
-  };
-  let result: void | Promise<void>;
-  try {
-    result = handler(delivery);
-  } catch (error) {
-    failed(error);
-    return;
-  }
-  if (result !== undefined && typeof result.then === 'function') result.then(undefined, failed);
+  });
 }

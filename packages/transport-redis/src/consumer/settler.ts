@@ -81,15 +81,11 @@ export class RedisSettler implements Settler {
 
   /** A delivery's visibility timeout ran out: abort it and hand the message out again. */
   expire(delivery: RedisDelivery, visibilityTimeoutMs: number): void {
-    if (!delivery.inFlight) return;
-    delivery.inFlight = false;
-    delivery.abort(
-      new TransportError(
-        'redis',
-        `message ${JSON.stringify(delivery.message.id)} was not settled within visibilityTimeoutMs ${visibilityTimeoutMs}; it is handed out again`,
-      ),
+    const reason = new TransportError(
+      'redis',
+      `message ${JSON.stringify(delivery.message.id)} was not settled within visibilityTimeoutMs ${visibilityTimeoutMs}; it is handed out again`,
     );
-    void this.#retryNow(delivery);
+    if (delivery.takeBack(reason)) void this.#retryNow(delivery);
   }
 
   /** Acks an entry that is not for this subscriber (a retry or redrive addressed to another group). */

@@ -1,4 +1,4 @@
-import type { NewJob } from '@relaybus/core';
+import type { NewJob } from '@relaybus/core/transport-kit';
 import { describe, expect, it } from 'vitest';
 import { decodeJob, encodeNewJob } from './job-codec';
 import { parseAddOutcomes, parseClaim, parseCounts } from './job-replies';

@@ -6,9 +6,9 @@ import {
   type JobPriority,
   type JobRecord,
   type JobState,
-  type NewJob,
   TransportError,
 } from '@relaybus/core';
+import type { NewJob } from '@relaybus/core/transport-kit';
 import { JOB_ARGS } from './lua/add-scripts';
 
 /** An optional script argument: '' when absent, else '=' and the value (so that an empty value stays a value). */

@@ -1,4 +1,5 @@
-import type { AddOutcome, ClaimedJob, JobPage, JobRecord, JobState, QueueCounts } from '@relaybus/core';
+import type { JobPage, JobRecord, JobState, QueueCounts } from '@relaybus/core';
+import type { AddOutcome, ClaimedJob } from '@relaybus/core/transport-kit';
 import { IncompatibleClientError } from '../errors';
 import { parseFieldList, parseScriptArray } from '../replies';
 import { decodeJob } from './job-codec';

@@ -1,17 +1,13 @@
+import type { JobBackend, JobPage, JobRecord, JobState, QueueCounts } from '@relaybus/core';
+import { ClosedError, consoleLogger, InvalidOptionError } from '@relaybus/core';
 import type {
   AddOutcome,
   ClaimedJob,
   ClaimRequest,
-  JobBackend,
   JobFailure,
-  JobPage,
-  JobRecord,
-  JobState,
   LeaseRef,
   NewJob,
-  QueueCounts,
-} from '@relaybus/core';
-import { ClosedError, consoleLogger, InvalidOptionError } from '@relaybus/core';
+} from '@relaybus/core/transport-kit';
 import { whenReady } from '../connection';
 import { operationError } from '../operation-error';
 import { parseScriptArray } from '../replies';

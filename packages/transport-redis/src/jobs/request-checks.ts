@@ -1,10 +1,5 @@
-import {
-  type ClaimRequest,
-  InvalidOptionError,
-  JOB_PRIORITIES,
-  type JobFailure,
-  type LeaseRef,
-} from '@relaybus/core';
+import { InvalidOptionError, JOB_PRIORITIES } from '@relaybus/core';
+import type { ClaimRequest, JobFailure, LeaseRef } from '@relaybus/core/transport-kit';
 import { jsonArg } from './job-codec';
 
 // The arguments of the claim and lease scripts, checked at the boundary: the queue builds them, but a value the

@@ -1,4 +1,5 @@
-import type { ClaimRequest, JobBackend, NewJob } from '@relaybus/core';
+import type { JobBackend } from '@relaybus/core';
+import type { ClaimRequest, NewJob } from '@relaybus/core/transport-kit';
 import { type RedisJobBackendOptions, redisJobBackend } from '@relaybus/transport-redis';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach } from 'vitest';

@@ -1,4 +1,5 @@
-import { compilePattern, type Envelope, RelaybusError } from '@relaybus/core';
+import { type Envelope, RelaybusError } from '@relaybus/core';
+import { compilePattern } from '@relaybus/core/transport-kit';
 import type { Selector } from '../protocol';
 
 /** Most event types one subscription may list. */

@@ -2,7 +2,7 @@ import type { Harness } from './harness';
 import type { ScenarioName } from './options';
 
 /** What a test needs beyond the base contract: a capability flag, or instances that share a backend. */
-export type Requirement = 'durable' | 'groups' | 'delay' | 'orderedByKey' | 'sharedBackend';
+export type Requirement = 'durable' | 'groups' | 'delay' | 'orderedByKey' | 'deadLetters' | 'sharedBackend';
 
 /** One test of a scenario. */
 export interface ScenarioTest {

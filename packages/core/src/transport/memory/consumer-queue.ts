@@ -1,7 +1,7 @@
+import { Fifo } from '../../transport-kit/fifo';
+import { KeyLocks } from '../../transport-kit/key-locks';
 import type { DeadLetterInput } from '../transport';
 import { DeliveryState, type MemoryDelivery } from './delivery';
-import { Fifo } from './fifo';
-import { KeyLocks } from './key-locks';
 import type { LeaseSweeper } from './lease-sweeper';
 import type { Member } from './member';
 import type { SubscriptionSpec } from './options';
@@ -203,11 +203,8 @@ export class ConsumerQueue {
 
   private dispatch(member: Member, delivery: MemoryDelivery, now: number): void {
     if (--this.backlog < this.host.highWaterMark && this.over) this.updatePressure();
-    delivery.state = IN_FLIGHT;
     delivery.member = member;
-    delivery.dispatchedAt = now;
-    if (delivery.firstAttemptAt === 0) delivery.firstAttemptAt = now;
-    delivery.deadline = now + member.visibilityTimeoutMs;
+    delivery.start(now, member.visibilityTimeoutMs);
     delivery.slot = member.inflight.push(delivery) - 1;
     this.free--;
     const leases = this.host.leases;

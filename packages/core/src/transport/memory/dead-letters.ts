@@ -1,9 +1,8 @@
 import { ClosedError } from '../../errors';
-import { uuidv7 } from '../../events/uuid';
+import { checkDeadLetterFilter, createDeadLetter, selectDeadLetters } from '../../transport-kit/dead-letters';
 import type { DeadLetter, DeadLetterFilter, DeadLetterInput, DeadLetterQueue } from '../transport';
 import type { ConsumerQueue } from './consumer-queue';
 import type { MemoryDelivery } from './delivery';
-import { checkDeadLetterFilter } from './options';
 
 /**
  * A dead letter with the queue it failed in (needed to redrive letters of group-less subscribers).
@@ -51,18 +50,14 @@ export class MemoryDeadLetters implements DeadLetterQueue {
 
   /** Records a dead-lettered delivery. */
   add(delivery: MemoryDelivery, input: DeadLetterInput): void {
-    const group = delivery.queue.name;
-    const letter: DeadLetter = {
-      id: uuidv7(),
+    const letter = createDeadLetter({
       message: delivery.message,
-      ...(group === undefined ? {} : { group }),
-      reason: input.reason,
-      error: input.error,
+      group: delivery.queue.name,
+      input,
       attempts: delivery.attempt,
-      firstAttemptAt: new Date(delivery.firstAttemptAt).toISOString(),
-      lastAttemptAt: new Date(delivery.dispatchedAt).toISOString(),
-      deadLetteredAt: new Date().toISOString(),
-    };
+      firstAttemptAt: delivery.firstAttemptAt,
+      lastAttemptAt: delivery.startedAt,
+    });
     this.records.push({ letter, queue: delivery.queue });
   }
 
@@ -87,17 +82,6 @@ export class MemoryDeadLetters implements DeadLetterQueue {
   }
 
   private select(filter: DeadLetterFilter): DeadLetterRecord[] {
-    const ids = filter.ids === undefined ? undefined : new Set(filter.ids);
-    const limit = filter.limit ?? Number.POSITIVE_INFINITY;
-    const selected: DeadLetterRecord[] = [];
-    for (const record of this.records) {
-      if (selected.length >= limit) break;
-      const { letter } = record;
-      if (ids !== undefined && !ids.has(letter.id)) continue;
-      if (filter.group !== undefined && letter.group !== filter.group) continue;
-      if (filter.topic !== undefined && letter.message.topic !== filter.topic) continue;
-      selected.push(record);
-    }
-    return selected;
+    return selectDeadLetters(this.records, filter, (record) => record.letter);
   }
 }

@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../../errors';
 import { resolveTransportSubscribeOptions } from '../subscribe-options';
-import type { DeadLetterFilter, Delivery, TransportMessage, TransportSubscribeOptions } from '../transport';
+import type { Delivery, TransportSubscribeOptions } from '../transport';
 
 /**
  * Options of `memoryTransport()`.
@@ -144,51 +144,4 @@ export function resolveDuration(value: unknown, fallback: number, where: string,
     );
   }
   return value;
-}
-
-/**
- * Validates a dead-letter filter.
- *
- * @throws {@link InvalidOptionError} naming the offending field.
- * @example
- * ```ts
- * checkDeadLetterFilter({ limit: 10 }, 'deadLetters.list()');
- * ```
- */
-export function checkDeadLetterFilter(filter: DeadLetterFilter, where: string): void {
-  const { limit, ids } = filter;
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-    throw new InvalidOptionError(where, 'limit', `must be an integer >= 0, got ${String(limit)}`);
-  }
-  if (ids !== undefined && !Array.isArray(ids)) {
-    throw new InvalidOptionError(where, 'ids', 'must be an array of dead-letter ids');
-  }
-}
-
-/**
- * Validates a batch given to `publish()`: an array of messages with non-empty topics and valid delays.
- *
- * @example
- * ```ts
- * const problem = checkMessages([{ id: '1', topic: '', body: null }]); // InvalidOptionError naming messages[0].topic
- * ```
- */
-export function checkMessages(messages: ReadonlyArray<TransportMessage>): InvalidOptionError | undefined {
-  const where = 'memoryTransport.publish()';
-  if (!Array.isArray(messages)) return new InvalidOptionError(where, 'messages', 'must be an array');
-  for (let i = 0; i < messages.length; i++) {
-    const message = messages[i] as TransportMessage | undefined;
-    if (typeof message?.topic !== 'string' || message.topic.length === 0) {
-      return new InvalidOptionError(where, `messages[${i}].topic`, 'must be a non-empty string');
-    }
-    const { delayMs } = message;
-    if (delayMs !== undefined && (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0)) {
-      return new InvalidOptionError(
-        where,
-        `messages[${i}].delayMs`,
-        `must be a finite number >= 0, got ${String(delayMs)}`,
-      );
-    }
-  }
-  return undefined;
 }

@@ -171,16 +171,17 @@ export const deadLettersScenario: Scenario = {
     {
       title:
         'a message dead-lettered at attempt 3 is listed with group, reason, error, attempts and times, then redriven',
-      requires: ['groups'],
+      requires: ['groups', 'deadLetters'],
       run: afterMaxAttempts,
     },
     {
       title: 'purge() removes dead letters for good; list() is oldest first',
-      requires: ['groups'],
+      requires: ['groups', 'deadLetters'],
       run: purge,
     },
     {
       title: 'a dead letter of a subscriber without a group has no group and can be redriven',
+      requires: ['deadLetters'],
       run: withoutGroup,
     },
   ],

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { Fifo } from '@relaybus/core/transport-kit';
+ *
  * const fifo = new Fifo<string>();
  * fifo.push('a');
  * fifo.shift(); // 'a'
@@ -39,6 +41,22 @@ export class Fifo<T> {
       this.head = 0;
     }
     return item;
+  }
+
+  /**
+   * Removes every item for which `drop` returns true and returns them, oldest first; the rest keep their order.
+   * O(n): for rare events such as a lost lease.
+   */
+  remove(drop: (item: T) => boolean): T[] {
+    const kept: T[] = [];
+    const removed: T[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i] as T;
+      (drop(item) ? removed : kept).push(item);
+    }
+    this.items = kept;
+    this.head = 0;
+    return removed;
   }
 
   /** Removes every item and returns them, oldest first. */
