@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Makes sure the PostgreSQL and Redis that the integration tests use accept TCP connections, and that the
-// Chromium the browser tests drive (through playwright-core) is installed.
-// Fast path: both ports answer and Chromium is there, nothing else runs. Otherwise local services are started,
-// and installed from Debian first if missing. Services that PGHOST/PGPORT/REDIS_URL point elsewhere are only checked.
-import { execFileSync, spawnSync } from 'node:child_process';
+// Makes sure the PostgreSQL, Redis, RabbitMQ and NATS (with JetStream) that the integration tests use accept TCP
+// connections, and that the Chromium the browser tests drive (through playwright-core) is installed.
+// Fast path: every port answers and Chromium is there, nothing else runs. Otherwise local services are started,
+// and installed from Debian first if missing. Services that PGHOST/PGPORT/REDIS_URL/AMQP_URL/NATS_URL point
+// elsewhere are only checked.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 
@@ -11,6 +12,10 @@ const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const WAIT_MS = 30_000;
 const POSTGRES_DEFAULT = { host: '127.0.0.1', port: 5432 };
 const REDIS_DEFAULT = { host: '127.0.0.1', port: 6379 };
+const AMQP_DEFAULT = { host: '127.0.0.1', port: 5672 };
+const NATS_DEFAULT = { host: '127.0.0.1', port: 4222 };
+// RabbitMQ boots an Erlang VM and its plugins: on a busy 2-core machine that can take most of a minute.
+const RABBITMQ_WAIT_MS = 90_000;
 const TEST_DATABASE = 'test';
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -34,6 +39,18 @@ function redisTarget() {
   return { name: 'redis', host, port, managed: LOCAL_HOSTS.has(host), envHint: 'REDIS_URL' };
 }
 
+function urlTarget(name, variable, fallback) {
+  let host = fallback.host;
+  let port = fallback.port;
+  if (process.env[variable]) {
+    const url = new URL(process.env[variable].split(',')[0]);
+    host = url.hostname || host;
+    port = Number(url.port || fallback.port);
+  }
+  const managed = LOCAL_HOSTS.has(host) && port === fallback.port;
+  return { name, host, port, managed, envHint: variable };
+}
+
 function canConnect({ host, port }, timeoutMs = 300) {
   return new Promise((resolve) => {
     const socket = connect({ host: host.replace(/^\[|\]$/g, ''), port });
@@ -47,8 +64,8 @@ function canConnect({ host, port }, timeoutMs = 300) {
   });
 }
 
-async function waitFor(target) {
-  const deadline = Date.now() + WAIT_MS;
+async function waitFor(target, waitMs = WAIT_MS) {
+  const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     if (await canConnect(target)) return true;
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -172,6 +189,75 @@ async function startRedis(target) {
   return { ok: await waitFor(target), how };
 }
 
+async function startRabbitmq(target) {
+  let how = 'started';
+  if (!commandExists('rabbitmq-server')) {
+    aptInstall(['rabbitmq-server']);
+    how = 'installed and started';
+  }
+  // Debian's package may start it through its init script on install; -detached is a no-op race-wise, the wait decides.
+  if (!(await canConnect(target))) {
+    try {
+      privileged('rabbitmq-server', ['-detached']);
+    } catch (error) {
+      console.warn(`rabbitmq: rabbitmq-server -detached: ${error instanceof Error ? error.message : error}`);
+    }
+  }
+  return { ok: await waitFor(target, RABBITMQ_WAIT_MS), how, waitMs: RABBITMQ_WAIT_MS };
+}
+
+async function startNats(target) {
+  let how = 'started';
+  if (!commandExists('nats-server')) {
+    aptInstall(['nats-server']);
+    how = 'installed and started';
+  }
+  const server = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).stdout.trim();
+  privileged('mkdir', ['-p', '/var/lib/nats-server']);
+  const args = ['-a', '127.0.0.1', '-p', String(target.port), '-js', '-sd', '/var/lib/nats-server'];
+  if (commandExists('start-stop-daemon')) {
+    privileged('start-stop-daemon', [
+      '--start',
+      '--oknodo',
+      '--background',
+      '--exec',
+      server,
+      '--',
+      ...args,
+      '-l',
+      '/var/log/nats-server.log',
+    ]);
+  } else {
+    spawn(server, args, { detached: true, stdio: 'ignore' }).unref();
+  }
+  return { ok: await waitFor(target), how };
+}
+
+/** The INFO line a NATS server sends on connect says whether JetStream is on. */
+function natsInfo({ host, port }) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let text = '';
+    const done = (info) => {
+      socket.destroy();
+      resolve(info);
+    };
+    socket.setTimeout(2_000, () => done(undefined));
+    socket.on('data', (chunk) => {
+      text += chunk.toString('utf8');
+      const line = text.split('\r\n')[0];
+      if (text.includes('\r\n')) {
+        try {
+          done(JSON.parse(line.replace(/^INFO\s+/, '')));
+        } catch {
+          done(undefined);
+        }
+      }
+    });
+    socket.once('error', () => done(undefined));
+  });
+}
+
 async function ensure(target, start, up) {
   const address = `${target.host}:${target.port}`;
   if (up)
@@ -181,10 +267,10 @@ async function ensure(target, start, up) {
       `${target.name} ${address} is not reachable; it comes from ${target.envHint}, so it is not started here: start it or unset ${target.envHint}`,
     );
   }
-  const { ok, how } = await start(target);
+  const { ok, how, waitMs = WAIT_MS } = await start(target);
   if (!ok) {
     throw new Error(
-      `${target.name} ${address} did not accept connections within ${WAIT_MS / 1000} s after it was ${how}`,
+      `${target.name} ${address} did not accept connections within ${waitMs / 1000} s after it was ${how}`,
     );
   }
   return `${target.name} ${address} ok (${how})`;
@@ -208,19 +294,34 @@ function ensureChromium() {
 
 const postgres = postgresTarget();
 const redis = redisTarget();
-const [postgresUp, redisUp] = await Promise.all([canConnect(postgres), canConnect(redis)]);
+const rabbitmq = urlTarget('rabbitmq', 'AMQP_URL', AMQP_DEFAULT);
+const nats = urlTarget('nats', 'NATS_URL', NATS_DEFAULT);
+const [postgresUp, redisUp, rabbitmqUp, natsUp] = await Promise.all(
+  [postgres, redis, rabbitmq, nats].map((target) => canConnect(target)),
+);
 
 let failed = false;
 // Sequential, so a fresh install (one apt run for both) is not raced by the second service.
 for (const [target, start, up] of [
   [postgres, startPostgres, postgresUp],
   [redis, startRedis, redisUp],
+  [rabbitmq, startRabbitmq, rabbitmqUp],
+  [nats, startNats, natsUp],
 ]) {
   try {
     console.log(await ensure(target, start, up));
   } catch (error) {
     failed = true;
     console.error(`${target.name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+if (await canConnect(nats)) {
+  const info = await natsInfo(nats);
+  if (info !== undefined && info.jetstream !== true) {
+    failed = true;
+    console.error(
+      `nats: ${nats.host}:${nats.port} runs without JetStream; restart it with -js (and -sd <store dir>)`,
+    );
   }
 }
 try {
