@@ -1,6 +1,6 @@
 import type { AppendResult, Envelope, EventStore, ReadAllOptions } from '@relaybus/core';
 import { ClosedError, InvalidOptionError, readAllPages } from '@relaybus/core';
-import type { ClientBase, Pool } from 'pg';
+import type { ClientBase } from 'pg';
 import { appendInCallerTransaction, appendInOwnTransaction, type Committed } from './append';
 import type { AppendPlan } from './append-plan';
 import { planAppend } from './append-plan';
@@ -16,7 +16,7 @@ import { guardPoolErrors } from './pool-errors';
 import { parsePosition } from './positions';
 import type { PageOptions, ReadContext } from './reads';
 import { headPosition, readPage, readStream, streamVersion } from './reads';
-import { pgCode, run } from './sql/query';
+import { pgCode, type Queryable, run } from './sql/query';
 import type { StoreStatements } from './sql/store-statements';
 import { storeStatements } from './sql/store-statements';
 import { checkout } from './sql/transaction';
@@ -109,9 +109,13 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
   let schemaInfo: Promise<SchemaInfo> | undefined;
   let closed = false;
 
-  /** The schema check runs once; a failed check runs again next time (the user may have migrated meanwhile). */
-  function ready(): Promise<SchemaInfo> {
-    schemaInfo ??= checkSchema(pool, sql, schema, config.partitions).catch((error: unknown) => {
+  /**
+   * The schema check runs once; a failed check runs again next time (the user may have migrated meanwhile). An append
+   * in the caller's transaction checks on that connection: a pool that has one session (PGlite) could not serve a
+   * second connection while the caller holds it.
+   */
+  function ready(db: Queryable = pool): Promise<SchemaInfo> {
+    schemaInfo ??= checkSchema(db, sql, schema, config.partitions).catch((error: unknown) => {
       schemaInfo = undefined;
       throw error;
     });
@@ -173,7 +177,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
       if (closed) throw new ClosedError('the postgres event store', `append to ${JSON.stringify(stream)}`);
       const { transaction } = appendOptions;
       return guarded('append', transaction ?? pool, async () => {
-        const { partitions } = await ready();
+        const { partitions } = await ready(transaction ?? pool);
         const plan = planAppend(schema, stream, events, appendOptions.expectedVersion ?? 'any', partitions);
         if (transaction === undefined) return appendOwn(plan);
         return appendInCallerTransaction(transaction, sql, plan, {
@@ -237,7 +241,7 @@ export function postgresEventStore(options: PostgresEventStoreOptions): Postgres
 }
 
 async function checkSchema(
-  pool: Pool,
+  pool: Queryable,
   sql: StoreStatements,
   schema: string,
   partitions: number | undefined,

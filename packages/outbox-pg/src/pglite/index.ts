@@ -1,0 +1,2 @@
+export type { PgliteLike, PglitePoolOptions } from './pglite-pool';
+export { pglitePool } from './pglite-pool';
