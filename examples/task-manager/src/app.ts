@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createEventBus, type Logger, RelaybusError, silentLogger, uuidv7 } from '@relaybus/core';
+import {
+  createEventBus,
+  type Logger,
+  RelaybusError,
+  silentLogger,
+  type Transport,
+  uuidv7,
+} from '@relaybus/core';
 import { catalog, NotificationSent, TaskCompleted, TaskCreated } from './events';
 
 export interface Task {
@@ -15,17 +22,25 @@ export interface AppOptions {
   /** TCP port; 0 picks a free one. */
   port?: number;
   logger?: Logger;
+  /** The transport the bus runs on (the memory transport by default); the app closes it. */
+  transport?: Transport;
 }
 
 /** The task manager as one process: HTTP API, bus on the memory transport, notification and analytics workers. */
 export async function startApp(options: AppOptions = {}) {
   const logger = options.logger ?? silentLogger;
-  const bus = createEventBus({ events: catalog, source: 'task-manager', logger });
+  const bus = createEventBus({
+    events: catalog,
+    source: 'task-manager',
+    logger,
+    ...(options.transport === undefined ? {} : { transport: options.transport }),
+  });
   const tasks = new Map<string, Task>();
   const notifications: string[] = [];
   const analytics = { created: 0, completed: 0 };
 
-  bus.subscribe(
+  // Registered before the API listens: on a broker, a group exists from its first subscribe on.
+  const notificationsSub = bus.subscribe(
     TaskCreated,
     async (event, ctx) => {
       const text = `New task "${event.data.title}"${event.data.assignee ? ` for ${event.data.assignee}` : ''}`;
@@ -35,7 +50,7 @@ export async function startApp(options: AppOptions = {}) {
     },
     { group: 'notifications' },
   );
-  bus.subscribe(
+  const analyticsSub = bus.subscribe(
     'task.*',
     (event) => {
       if (event.type === 'task.created') analytics.created += 1;
@@ -89,6 +104,7 @@ export async function startApp(options: AppOptions = {}) {
     reply(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
   }
 
+  await Promise.all([notificationsSub.ready, analyticsSub.ready]);
   await new Promise<void>((resolve) => server.listen(options.port ?? 3000, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
