@@ -8,7 +8,20 @@ import {
   type Transport,
   uuidv7,
 } from '@relaybus/core';
-import { catalog, NotificationSent, TaskCompleted, TaskCreated } from './events';
+import { z } from 'zod';
+import { catalog, NotificationSent, TaskCompleted, TaskCreated, TaskPriority } from './domain/events';
+
+/** The body of `POST /api/v1/tasks`. */
+const CreateTaskBody = z.object({
+  projectId: z.string().min(1),
+  title: z.string().min(1),
+  description: z.string().default(''),
+  priority: TaskPriority.default('medium'),
+  assignee: z.string().min(1).optional(),
+  startDate: z.iso.date().optional(),
+  endDate: z.iso.date().optional(),
+  durationDays: z.number().int().min(0).default(1),
+});
 
 export interface Task {
   id: string;
@@ -43,10 +56,18 @@ export async function startApp(options: AppOptions = {}) {
   const notificationsSub = bus.subscribe(
     TaskCreated,
     async (event, ctx) => {
-      const text = `New task "${event.data.title}"${event.data.assignee ? ` for ${event.data.assignee}` : ''}`;
+      const { assigneeId, title, taskId } = event.data;
+      const text = `New task "${title}"${assigneeId ? ` for ${assigneeId}` : ''}`;
       notifications.push(text);
       logger.info(text);
-      await ctx.publish(NotificationSent, { taskId: event.data.taskId, channel: 'log', text });
+      await ctx.publish(NotificationSent, {
+        notificationId: uuidv7(),
+        channel: 'log',
+        recipient: assigneeId ?? 'project',
+        subject: text,
+        cause: event.id,
+        taskId,
+      });
     },
     { group: 'notifications' },
   );
@@ -69,10 +90,38 @@ export async function startApp(options: AppOptions = {}) {
     if (req.method === 'GET' && url.pathname === '/api/v1/stats')
       return reply(res, 200, { analytics, notifications });
     if (req.method === 'POST' && url.pathname === '/api/v1/tasks') {
-      const body = (await readJson(req)) as Record<string, unknown>;
+      const parsed = CreateTaskBody.safeParse(await readJson(req));
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((issue) => ({
+          path: issue.path.join('.'),
+          message: issue.message,
+        }));
+        return reply(res, 400, {
+          code: 'VALIDATION_FAILED',
+          error: issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '),
+          issues,
+        });
+      }
+      const body = parsed.data;
       const id = uuidv7();
       try {
-        await bus.publish(TaskCreated, { ...body, taskId: id } as never, { subject: id });
+        await bus.publish(
+          TaskCreated,
+          {
+            taskId: id,
+            projectId: body.projectId,
+            title: body.title,
+            description: body.description,
+            status: 'pending',
+            priority: body.priority,
+            assigneeId: body.assignee ?? null,
+            startDate: body.startDate ?? null,
+            endDate: body.endDate ?? null,
+            durationDays: body.durationDays,
+            createdBy: null,
+          },
+          { subject: id },
+        );
       } catch (error) {
         if (error instanceof RelaybusError)
           return reply(res, 400, { code: error.code, error: error.message });
@@ -80,10 +129,10 @@ export async function startApp(options: AppOptions = {}) {
       }
       const task: Task = {
         id,
-        projectId: String(body['projectId']),
-        title: String(body['title']),
+        projectId: body.projectId,
+        title: body.title,
         status: 'open',
-        ...(typeof body['assignee'] === 'string' ? { assignee: body['assignee'] } : {}),
+        ...(body.assignee === undefined ? {} : { assignee: body.assignee }),
       };
       tasks.set(id, task);
       return reply(res, 201, task);
@@ -96,7 +145,7 @@ export async function startApp(options: AppOptions = {}) {
       const completedAt = new Date().toISOString();
       await bus.publish(
         TaskCompleted,
-        { taskId: task.id, projectId: task.projectId, completedAt },
+        { taskId: task.id, projectId: task.projectId, completedAt, completedBy: null },
         { subject: task.id },
       );
       return reply(res, 200, task);
