@@ -159,6 +159,17 @@ export abstract class KitDelivery implements Delivery {
     return true;
   }
 
+  /**
+   * Retires a delivery that never reached a handler (still `QUEUED`, such as one returned by
+   * `KeyedDispatcher.close()`): it becomes `DONE`, so it can never be settled, without calling any settle method.
+   * The transport hands its message back to the broker itself. Returns false, doing nothing, when it was not queued.
+   */
+  discard(): boolean {
+    if (this.state !== DeliveryState.QUEUED) return false;
+    this.state = DONE;
+    return true;
+  }
+
   /** Aborts `signal` with `reason` (now, or on its first read). Only the first reason counts. */
   abort(reason: Error): void {
     if (this.#abortReason !== undefined) return;

@@ -7,8 +7,9 @@
  * - Deliveries: {@link KitDelivery} (settle once, lazy signal, nack checks, take-back), {@link DeliveryState}.
  * - Dispatch: {@link KeyedDispatcher} (concurrency, per-key order, visibility sweep, idle wait),
  *   {@link invokeHandler}, {@link Fifo}, {@link KeyLocks}.
- * - Subscriptions: {@link SubscriptionHandle} (one close, timeout checks, abort signal),
- *   {@link resolveTransportSubscribeOptions}, {@link resolveGroupDeclaration}, {@link checkGroupName},
+ * - Closing: {@link Closer} (one close, timeout checks, abort signal) for a transport, {@link SubscriptionHandle}
+ *   for a subscription.
+ * - Options: {@link resolveTransportSubscribeOptions}, {@link resolveGroupDeclaration}, {@link checkGroupName},
  *   {@link compilePattern}.
  * - Publishing and errors: {@link checkPublishBatch}, {@link connectionError}, {@link isUnreachable}.
  * - Dead letters: {@link createDeadLetter}, {@link selectDeadLetters}, {@link checkDeadLetterFilter},
@@ -40,6 +41,8 @@ export {
   resolveTransportSubscribeOptions,
 } from '../transport/subscribe-options';
 export { compilePattern } from '../transport/topic-pattern';
+export type { CloserOptions } from './closer';
+export { Closer } from './closer';
 export { connectionError, isUnreachable } from './connection-error';
 export type { DeadLetterFields } from './dead-letters';
 export {

@@ -42,7 +42,7 @@ export interface DispatchLimits {
  * The keyed dispatcher of a push-based transport: it takes deliveries as the broker sends them and hands them to the
  * handler with at most `concurrency` in flight, one delivery per ordering key at a time in arrival order (keys
  * run concurrently with each other, unkeyed deliveries run freely), and watches visibility timeouts with a sweep that
- * runs only while something is in flight. `whenIdle` waits for in-flight deliveries (for a graceful close).
+ * stops once nothing is in flight (and `close()` stops it). `whenIdle` waits for in-flight deliveries (for a graceful close).
  *
  * The transport calls {@link KeyedDispatcher.finish} once per delivery it started, when the delivery is settled or
  * taken back; passing the next attempt there hands it out first, still holding the key, so a message retried at once
@@ -101,7 +101,7 @@ export class KeyedDispatcher<D extends KitDelivery> {
       const parked = this.#locks.release(key);
       if (parked !== undefined) this.#urgent.push(parked);
     }
-    if (this.inflight.size === 0) this.#idle();
+    if (this.inflight.size === 0) this.#wakeIdleWaiters();
     this.pump();
   }
 
@@ -132,7 +132,8 @@ export class KeyedDispatcher<D extends KitDelivery> {
   close(): D[] {
     this.#closed = true;
     const left = [...this.#urgent.takeAll(), ...this.#ready.takeAll(), ...this.#locks.takeAll()];
-    if (this.inflight.size === 0) this.#idle();
+    this.#stopSweeper();
+    if (this.inflight.size === 0) this.#wakeIdleWaiters();
     return left;
   }
 
@@ -152,8 +153,7 @@ export class KeyedDispatcher<D extends KitDelivery> {
     });
   }
 
-  #idle(): void {
-    this.#stopSweeper();
+  #wakeIdleWaiters(): void {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
@@ -172,6 +172,12 @@ export class KeyedDispatcher<D extends KitDelivery> {
   }
 
   #sweep(): void {
+    // The sweeper stops on the first sweep that finds nothing in flight, not on every idle moment: at a low rate
+    // that would start and stop a timer per message.
+    if (this.inflight.size === 0) {
+      this.#stopSweeper();
+      return;
+    }
     const now = Date.now();
     for (const delivery of this.inflight) {
       if (delivery.deadline <= now && delivery.inFlight) this.#target.expired(delivery);

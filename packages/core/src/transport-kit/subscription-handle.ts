@@ -1,5 +1,5 @@
-import { InvalidOptionError } from '../errors';
 import type { TransportSubscription } from '../transport/transport';
+import { Closer } from './closer';
 
 /**
  * Options of a {@link SubscriptionHandle}.
@@ -10,7 +10,10 @@ import type { TransportSubscription } from '../transport/transport';
  * ```
  */
 export interface SubscriptionHandleOptions {
-  /** Named in the error for a bad `timeoutMs`, such as `subscription.close()`. */
+  /**
+   * Named in the error for a bad `timeoutMs`.
+   * @defaultValue 'subscription.close()'
+   */
   readonly where?: string;
   /**
    * Used when `close()` is called without `timeoutMs`.
@@ -27,9 +30,8 @@ export interface SubscriptionHandleOptions {
 }
 
 /**
- * The handle a transport's `subscribe()` returns, minus the broker: concurrent and repeated `close()` calls share
- * one promise, `timeoutMs` is checked before anything changes (a bad value rejects with `InvalidOptionError` and the
- * subscription stays open), aborting the subscribe `signal` closes it, and `await using` closes it too.
+ * The handle a transport's `subscribe()` returns, minus the broker: a {@link Closer} (one shared `close`, `timeoutMs`
+ * checked before anything changes, closes when the subscribe `signal` aborts) that `await using` closes too.
  *
  * @example
  * ```ts
@@ -39,40 +41,19 @@ export interface SubscriptionHandleOptions {
  * ```
  */
 export class SubscriptionHandle implements TransportSubscription {
-  readonly #options: SubscriptionHandleOptions;
-  #closing: Promise<void> | null = null;
-  readonly #onAbort = (): void => {
-    void this.close().catch(() => undefined);
-  };
+  readonly #closer: Closer;
 
   constructor(options: SubscriptionHandleOptions) {
-    this.#options = options;
-    const { signal } = options;
-    if (signal === undefined) return;
-    if (signal.aborted) this.#onAbort();
-    else signal.addEventListener('abort', this.#onAbort, { once: true });
+    this.#closer = new Closer({ ...options, where: options.where ?? 'subscription.close()' });
   }
 
   /** Whether `close()` was called (or the signal aborted). */
   get closed(): boolean {
-    return this.#closing !== null;
+    return this.#closer.closed;
   }
 
   close(options?: { readonly timeoutMs?: number }): Promise<void> {
-    if (this.#closing !== null) return this.#closing;
-    const timeoutMs = options?.timeoutMs ?? this.#options.defaultTimeoutMs ?? 10_000;
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      return Promise.reject(
-        new InvalidOptionError(
-          this.#options.where ?? 'subscription.close()',
-          'timeoutMs',
-          `must be a finite number of milliseconds >= 0, got ${String(timeoutMs)}`,
-        ),
-      );
-    }
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    this.#closing = this.#options.close(timeoutMs);
-    return this.#closing;
+    return this.#closer.close(options);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

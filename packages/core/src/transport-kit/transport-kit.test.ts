@@ -76,6 +76,14 @@ describe('KitDelivery', () => {
     expect(delivery.inFlight).toBe(true);
   });
 
+  it('discard() retires a queued delivery without settling it', () => {
+    const delivery = new TestDelivery(message('a'), 1, 0, DeliveryState.QUEUED);
+    expect(delivery.discard()).toBe(true);
+    delivery.start(1, 10);
+    expect(delivery.discard()).toBe(false);
+    expect(delivery.settled).toEqual([]);
+  });
+
   it('makes its signal on first read, aborted with the take-back reason even if read afterwards', () => {
     const delivery = new TestDelivery(message('a'), 2, 5);
     const reason = new Error('lease lost');

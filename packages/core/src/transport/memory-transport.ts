@@ -1,6 +1,7 @@
 import { ClosedError, InvalidOptionError } from '../errors';
 import type { JobBackend } from '../jobs/backend';
 import { memoryJobBackend } from '../jobs/memory/memory-job-backend';
+import { Closer } from '../transport-kit/closer';
 import { checkPublishBatch } from '../transport-kit/publish-batch';
 import { SubscriptionHandle } from '../transport-kit/subscription-handle';
 import { ConsumerQueue, type QueueHost } from './memory/consumer-queue';
@@ -13,7 +14,6 @@ import {
   DEFAULTS,
   type MemoryTransportOptions,
   type ResolvedOptions,
-  resolveDuration,
   resolveOptions,
   resolveSubscribeOptions,
 } from './memory/options';
@@ -86,20 +86,23 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
   private overCount = 0;
   private jobs: JobBackend | undefined;
   private pressure: { readonly promise: Promise<void>; readonly resolve: () => void } | null = null;
-  private closed = false;
-  private closing: Promise<void> | null = null;
+  private readonly closer: Closer;
   private readonly runDrains = (): void => this.drainDirty();
   private readonly runLater = (): void => this.drainLater();
-  private readonly onAbort = (): void => {
-    void this.close();
-  };
 
   constructor(options: ResolvedOptions) {
     this.options = options;
     this.highWaterMark = options.highWaterMark;
-    const { signal } = options;
-    if (signal?.aborted) void this.close();
-    else signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.closer = new Closer({
+      where: 'memoryTransport.close()',
+      defaultTimeoutMs: DEFAULTS.closeTimeoutMs,
+      close: (timeoutMs) => this.shutdown(timeoutMs),
+      signal: options.signal,
+    });
+  }
+
+  private get closed(): boolean {
+    return this.closer.closed;
   }
 
   publish(messages: ReadonlyArray<TransportMessage>): Promise<void> {
@@ -181,21 +184,7 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
   }
 
   close(options?: { readonly timeoutMs?: number }): Promise<void> {
-    if (this.closing !== null) return this.closing;
-    let timeoutMs: number;
-    try {
-      timeoutMs = resolveDuration(
-        options?.timeoutMs,
-        DEFAULTS.closeTimeoutMs,
-        'memoryTransport.close()',
-        'timeoutMs',
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.closed = true;
-    this.closing = this.shutdown(timeoutMs);
-    return this.closing;
+    return this.closer.close(options);
   }
 
   isClosed(): boolean {
@@ -320,7 +309,6 @@ class MemoryTransport implements Transport, QueueHost, DeadLetterHost {
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {
-    this.options.signal?.removeEventListener('abort', this.onAbort);
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close({ timeoutMs })));
     this.delayed.clear();
     this.leases.stop();

@@ -124,24 +124,3 @@ export function resolveSubscribeOptions(options: TransportSubscribeOptions): Sub
     match: resolved.match ?? null,
   };
 }
-
-/**
- * Validates a `timeoutMs` or `delayMs` style value: a finite number >= 0, or `undefined` for the fallback.
- *
- * @throws {@link InvalidOptionError} naming the option.
- * @example
- * ```ts
- * const timeoutMs = resolveDuration(options?.timeoutMs, 10_000, 'subscription.close()', 'timeoutMs');
- * ```
- */
-export function resolveDuration(value: unknown, fallback: number, where: string, option: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(
-      where,
-      option,
-      `must be a finite number of milliseconds >= 0, got ${String(value)}`,
-    );
-  }
-  return value;
-}
