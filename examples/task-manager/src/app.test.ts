@@ -1,41 +1,97 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startApp } from './app';
+import { signIn } from './test-support';
 
-let app: Awaited<ReturnType<typeof startApp>> | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
+// The embedded app: PGlite in memory, the memory transport, the demo data.
+let app: Awaited<ReturnType<typeof startApp>>;
+let ada: Awaited<ReturnType<typeof signIn>>;
+beforeAll(async () => {
+  app = await startApp({ port: 0 });
+  ada = await signIn(app);
+}, 120_000);
+afterAll(() => app?.close());
 
-describe('task manager (embedded)', () => {
-  it('creates and completes tasks, and the workers see the events', async () => {
-    app = await startApp({ port: 0 });
-    const created = await fetch(`${app.url}/api/v1/tasks`, {
-      method: 'POST',
-      body: JSON.stringify({ projectId: 'p1', title: 'Ship it', assignee: 'ada' }),
-    });
-    expect(created.status).toBe(201);
-    const task = (await created.json()) as { id: string };
-    expect((await fetch(`${app.url}/api/v1/tasks/${task.id}/complete`, { method: 'POST' })).status).toBe(200);
-    await vi.waitFor(async () => {
-      const stats = await (await fetch(`${app?.url}/api/v1/stats`)).json();
-      expect(stats).toEqual({
-        analytics: { created: 1, completed: 1 },
-        notifications: ['New task "Ship it" for ada'],
-      });
-    });
+const post = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body) });
+
+describe('task manager API (embedded)', () => {
+  it('refuses requests without a valid token', async () => {
+    expect((await fetch(`${app.url}/api/v1/projects`)).status).toBe(401);
+    const bad = await fetch(
+      `${app.url}/api/v1/auth/login`,
+      post({ email: 'ada@example.com', password: 'nope' }),
+    );
+    expect(bad.status).toBe(401);
   });
 
-  it('answers 400 with the validation issue for an invalid task', async () => {
-    app = await startApp({ port: 0 });
-    const response = await fetch(`${app.url}/api/v1/tasks`, {
-      method: 'POST',
-      body: JSON.stringify({ projectId: 'p1' }),
-    });
+  it('creates a task, edits it with If-Match, refuses a stale edit with 412, and the workers see the events', async () => {
+    const created = await ada(
+      '/api/v1/tasks',
+      post({ projectId: 'p1', title: 'Ship it', assigneeId: 'u-grace' }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.headers.get('etag')).toBe('"1"');
+    const task = (await created.json()) as { id: string };
+    const patch = (etag: string | undefined, body: unknown) =>
+      ada(`/api/v1/tasks/${task.id}`, {
+        method: 'PATCH',
+        body: JSON.stringify(body),
+        headers: etag === undefined ? {} : { 'if-match': etag },
+      });
+    expect((await patch(undefined, { status: 'completed' })).status).toBe(428);
+    const done = await patch('"1"', { status: 'completed' });
+    expect(done.status).toBe(200);
+    expect(done.headers.get('etag')).toBe('"2"');
+    const stale = await patch('"1"', { title: 'Lost update' });
+    expect(stale.status).toBe(412);
+    expect(await stale.json()).toMatchObject({ code: 'STALE_VERSION', expected: 1, current: 2 });
+    await vi.waitFor(
+      async () => {
+        const stats = (await (await ada('/api/v1/stats')).json()) as {
+          analytics: { created: number; completed: number };
+          notifications: string[];
+        };
+        expect(stats.analytics.completed).toBe(1);
+        expect(stats.notifications).toContain('u-grace: New task "Ship it"');
+        expect(stats.notifications).toContain('u-ada: You completed a task');
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+  });
+
+  it('answers 400 listing every invalid field', async () => {
+    const response = await ada('/api/v1/tasks', post({ projectId: 'p1', title: '', durationDays: -1 }));
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({
-      code: 'VALIDATION_FAILED',
-      error: expect.stringContaining('title'),
-    });
+    const body = (await response.json()) as { code: string; issues: Array<{ path: string }> };
+    expect(body.code).toBe('VALIDATION_FAILED');
+    expect(body.issues.map((issue) => issue.path).sort()).toEqual(['durationDays', 'title']);
+  });
+
+  it('answers 409 naming the cycle a dependency would close', async () => {
+    const page = (await (await ada('/api/v1/projects/p1/tasks?limit=200')).json()) as {
+      items: Array<{ id: string; title: string; dependsOn: string[] }>;
+    };
+    const launch = page.items.find((task) => task.title === 'Launch');
+    const design = page.items.find((task) => task.title === 'Design the landing page');
+    if (launch === undefined || design === undefined) throw new Error('demo data missing');
+    const response = await ada(`/api/v1/tasks/${design.id}/dependencies/${launch.id}`, { method: 'PUT' });
+    expect(response.status).toBe(409);
+    const body = (await response.json()) as { cycle: string[] };
+    expect(body.cycle[0]).toBe(body.cycle[body.cycle.length - 1]);
+    expect(body.cycle).toContain(launch.id);
+  });
+
+  it('shows a user only their projects: 404 for the others', async () => {
+    const projects = (await (await ada('/api/v1/projects')).json()) as { items: Array<{ id: string }> };
+    expect(projects.items.map((project) => project.id)).toEqual(['p1']);
+    expect((await ada('/api/v1/projects/p2/tasks')).status).toBe(404);
+  });
+
+  it('serves its OpenAPI document, health and readiness', async () => {
+    const document = (await (await fetch(`${app.url}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(document.paths)).toContain('/api/v1/tasks/{taskId}');
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
   });
 });

@@ -1,17 +1,28 @@
 import { consoleLogger } from '@relaybus/core';
 import { startApp } from './app';
 import { createTransport, transportConfigFromEnv } from './infra/transport';
+import { DEMO_PASSWORD, DEMO_USERS } from './seed';
 
 const logger = { ...consoleLogger, info: (message: string) => console.log(message) };
 const transportConfig = transportConfigFromEnv();
+const databaseUrl = process.env['DATABASE_URL'];
 const app = await startApp({
   port: Number(process.env['PORT'] ?? 3000),
   logger,
   transport: await createTransport(transportConfig, logger),
+  database:
+    databaseUrl === undefined
+      ? { kind: 'pglite', dataDir: process.env['DATA_DIR'] ?? 'data/pg' }
+      : { kind: 'postgres', url: databaseUrl },
+  ...(process.env['AUTH_SECRET'] === undefined ? {} : { authSecret: process.env['AUTH_SECRET'] }),
 });
 console.log(`transport: ${transportConfig.kind}${transportConfig.url ? ` at ${transportConfig.url}` : ''}`);
 console.log(
-  `task-manager listening on ${app.url} (try: curl -X POST ${app.url}/api/v1/tasks -d '{"projectId":"p1","title":"Ship it"}')`,
+  `database: ${databaseUrl === undefined ? `PGlite in ${process.env['DATA_DIR'] ?? 'data/pg'}` : 'Postgres'}`,
+);
+console.log(`task-manager listening on ${app.url}`);
+console.log(
+  `sign in: curl -X POST ${app.url}/api/v1/auth/login -d '{"email":"${DEMO_USERS[0].email}","password":"${DEMO_PASSWORD}"}'`,
 );
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

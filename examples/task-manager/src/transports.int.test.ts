@@ -2,6 +2,7 @@ import { silentLogger } from '@relaybus/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startApp } from './app';
 import { createTransport, type TransportKind, transportConfigFromEnv, uniquePrefix } from './infra/transport';
+import { signIn } from './test-support';
 
 let app: Awaited<ReturnType<typeof startApp>> | undefined;
 afterEach(async () => {
@@ -18,22 +19,29 @@ describe.each(['redis', 'amqp', 'nats'] satisfies TransportKind[])('task manager
       RELAYBUS_PREFIX: uniquePrefix('tm'),
     });
     app = await startApp({ port: 0, transport: await createTransport(config, silentLogger) });
-    const created = await fetch(`${app.url}/api/v1/tasks`, {
+    const ada = await signIn(app);
+    const created = await ada('/api/v1/tasks', {
       method: 'POST',
-      body: JSON.stringify({ projectId: 'p1', title: 'Ship it', assignee: 'ada' }),
+      body: JSON.stringify({ projectId: 'p1', title: 'Ship it', assigneeId: 'u-grace' }),
     });
     expect(created.status).toBe(201);
     const task = (await created.json()) as { id: string };
-    expect((await fetch(`${app.url}/api/v1/tasks/${task.id}/complete`, { method: 'POST' })).status).toBe(200);
+    const done = await ada(`/api/v1/tasks/${task.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ status: 'completed' }),
+      headers: { 'if-match': '"1"' },
+    });
+    expect(done.status).toBe(200);
     await vi.waitFor(
       async () => {
-        const stats = await (await fetch(`${app?.url}/api/v1/stats`)).json();
-        expect(stats).toEqual({
-          analytics: { created: 1, completed: 1 },
-          notifications: ['New task "Ship it" for ada'],
-        });
+        const stats = (await (await ada('/api/v1/stats')).json()) as {
+          analytics: { completed: number };
+          notifications: string[];
+        };
+        expect(stats.analytics.completed).toBe(1);
+        expect(stats.notifications).toContain('u-grace: New task "Ship it"');
       },
       { timeout: 15_000, interval: 100 },
     );
-  }, 30_000);
+  }, 120_000);
 });
