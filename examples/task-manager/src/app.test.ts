@@ -94,4 +94,46 @@ describe('task manager API (embedded)', () => {
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
   });
+
+  it('moving an end date reschedules the dependents transitively and recalculates the critical path', async () => {
+    type Item = {
+      id: string;
+      title: string;
+      startDate: string;
+      endDate: string;
+      isCritical: boolean;
+      version: number;
+    };
+    const load = async () => {
+      const page = (await (await ada('/api/v1/projects/p1/tasks?limit=200')).json()) as { items: Item[] };
+      return new Map(page.items.map((task) => [task.title, task]));
+    };
+    await vi.waitFor(async () => expect((await load()).get('Launch')?.isCritical).toBe(true), {
+      timeout: 10_000,
+      interval: 100,
+    });
+    const design = (await load()).get('Design the landing page') as Item;
+    const moved = await ada(`/api/v1/tasks/${design.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ endDate: '2027-01-20', durationDays: 13 }),
+      headers: { 'if-match': `"${design.version}"` },
+    });
+    expect(moved.status).toBe(200);
+    await vi.waitFor(
+      async () => {
+        const tasks = await load();
+        expect(tasks.get('Build the landing page')).toMatchObject({
+          startDate: '2027-01-21',
+          endDate: '2027-01-25',
+        });
+        expect(tasks.get('Launch')).toMatchObject({ startDate: '2027-01-26', endDate: '2027-01-26' });
+        expect(tasks.get('Write the launch post')).toMatchObject({
+          startDate: '2027-01-11',
+          isCritical: false,
+        });
+        expect(tasks.get('Design the landing page')?.isCritical).toBe(true);
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+  });
 });

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createEventBus,
+  createJobQueue,
   type Logger,
   memoryTransport,
   silentLogger,
@@ -14,6 +15,7 @@ import { createApi } from './api/routes';
 import { type DatabaseConfig, openDatabase, RELAYBUS_SCHEMA } from './db/database';
 import { catalog, NotificationSent, TaskAssigned, TaskCompleted, TaskCreated } from './domain/events';
 import { type AppBus, TaskService } from './domain/task-service';
+import { type SchedulingQueue, schedulingHandlers, schedulingJobs } from './jobs/scheduling';
 import { seedDemo } from './seed';
 
 export interface AppOptions {
@@ -41,8 +43,28 @@ export async function startApp(options: AppOptions = {}) {
   const transport = options.transport ?? memoryTransport();
   const store = postgresEventStore({ pool: database.pool, schema: RELAYBUS_SCHEMA });
   const bus: AppBus = createEventBus({ events: catalog, transport, store, source: 'task-manager', logger });
-  const relay = createOutboxRelay({ pool: database.pool, schema: RELAYBUS_SCHEMA, transport, logger });
-  const tasks = new TaskService(database.pool, bus);
+  // Jobs go through the outbox too (enqueued in the change's transaction), to the transport's job backend when it
+  // has one (Redis), else the memory backend. One job at a time per project.
+  const jobs: SchedulingQueue = createJobQueue({
+    jobs: schedulingJobs,
+    store,
+    queue: 'task-manager',
+    groups: { concurrency: 1 },
+    logger,
+    ...(transport.jobBackend === undefined ? {} : { transport }),
+  });
+  const relay = createOutboxRelay({
+    pool: database.pool,
+    schema: RELAYBUS_SCHEMA,
+    transport,
+    jobQueues: [jobs],
+    logger,
+  });
+  const tasks = new TaskService(database.pool, bus, jobs);
+  const jobWorker = jobs.work(
+    schedulingHandlers(database.pool, bus, () => jobs),
+    { concurrency: 4 },
+  );
   const notifications: string[] = [];
   const analytics = { created: 0, completed: 0 };
 
@@ -111,9 +133,12 @@ export async function startApp(options: AppOptions = {}) {
     url: `http://127.0.0.1:${port}`,
     bus,
     tasks,
+    jobs,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await relay.close();
+      await jobWorker.close({ timeoutMs: 5_000 });
+      await jobs.close({ timeoutMs: 5_000 });
       await bus.close({ timeoutMs: 5_000 });
       await database.close();
     },

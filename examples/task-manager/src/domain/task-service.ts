@@ -1,6 +1,12 @@
 import { type EventBus, uuidv7 } from '@relaybus/core';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
+import {
+  CRITICAL_PATH_DEBOUNCE_MS,
+  RecalculateCriticalPath,
+  RescheduleDependencies,
+  type SchedulingQueue,
+} from '../jobs/scheduling';
 import { ConflictError, NotFoundError, StaleVersionError } from './errors';
 import {
   type catalog,
@@ -143,7 +149,18 @@ export class TaskService {
   constructor(
     private readonly pool: Pool,
     private readonly bus: AppBus,
+    /** Where rescheduling and critical-path jobs go, enqueued in the change's transaction; none: no jobs. */
+    private readonly jobs?: SchedulingQueue,
   ) {}
+
+  /** Enqueues, in the change's transaction, a debounced recalculation of the project's critical path. */
+  async #recalculate(client: PoolClient, projectId: string): Promise<void> {
+    await this.jobs?.enqueue(
+      RecalculateCriticalPath,
+      { projectId },
+      { transaction: client, delayMs: CRITICAL_PATH_DEBOUNCE_MS },
+    );
+  }
 
   async create(actor: string, input: CreateTaskInput): Promise<Task> {
     const data = CreateTaskInput.parse(input);
@@ -174,6 +191,7 @@ export class TaskService {
         { taskId: id, ...data, status: 'pending', createdBy: actor },
         { transaction: client, subject: id },
       );
+      await this.#recalculate(client, data.projectId);
       return this.#load(client, id);
     });
   }
@@ -268,6 +286,12 @@ export class TaskService {
         const removed = before[field].filter((user) => !after[field].includes(user));
         await this.bus.publish(definition, { taskId, projectId, added, removed }, publish);
       }
+      if (changes['endDate'] && after.endDate !== null) {
+        await this.jobs?.enqueue(RescheduleDependencies, { projectId, taskId }, { transaction: client });
+      }
+      if (changes['startDate'] || changes['endDate'] || changes['durationDays']) {
+        await this.#recalculate(client, projectId);
+      }
       return this.#load(client, taskId);
     });
   }
@@ -284,6 +308,7 @@ export class TaskService {
         { taskId, projectId: task.projectId },
         { transaction: client, subject: taskId },
       );
+      await this.#recalculate(client, task.projectId);
     });
   }
 
@@ -322,6 +347,7 @@ export class TaskService {
         { taskId, projectId: task.projectId, dependsOn },
         { transaction: client, subject: taskId },
       );
+      await this.#recalculate(client, task.projectId);
       return this.#load(client, taskId);
     });
   }
@@ -342,6 +368,7 @@ export class TaskService {
         { taskId, projectId: task.projectId, dependsOn },
         { transaction: client, subject: taskId },
       );
+      await this.#recalculate(client, task.projectId);
       return this.#load(client, taskId);
     });
   }
