@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signNotion } from './api/notion-webhook';
 import { startApp } from './app';
 import { signIn } from './test-support';
+
+const NOTION_SECRET = 'notion-test-secret';
 
 // The embedded app: PGlite in memory, the memory transport, the demo data.
 let app: Awaited<ReturnType<typeof startApp>>;
 let ada: Awaited<ReturnType<typeof signIn>>;
 beforeAll(async () => {
-  app = await startApp({ port: 0 });
+  app = await startApp({ port: 0, notionSecret: NOTION_SECRET });
   ada = await signIn(app);
 }, 120_000);
 afterAll(() => app?.close());
@@ -135,5 +138,58 @@ describe('task manager API (embedded)', () => {
       },
       { timeout: 15_000, interval: 100 },
     );
+  });
+
+  it('verifies the Notion webhook (signature, window, replay) and applies a valid page to its task', async () => {
+    const created = await ada('/api/v1/tasks', post({ projectId: 'p1', title: 'Synced from Notion' }));
+    const task = (await created.json()) as { id: string };
+    const body = JSON.stringify({
+      pageId: 'page-1',
+      taskId: task.id,
+      properties: { Name: 'Renamed in Notion', Status: 'In progress', Priority: 'High' },
+    });
+    const now = String(Math.floor(Date.now() / 1000));
+    const send = (headers: Record<string, string>, payload = body) =>
+      fetch(`${app.url}/api/v1/webhooks/notion`, { method: 'POST', body: payload, headers });
+    const signed = (timestamp: string, payload = body) => ({
+      'x-notion-timestamp': timestamp,
+      'x-notion-signature': signNotion(NOTION_SECRET, timestamp, payload),
+    });
+    expect((await send({})).status).toBe(401);
+    expect(
+      (await send({ ...signed(now), 'x-notion-signature': signNotion('wrong', now, body) })).status,
+    ).toBe(401);
+    const old = String(Number(now) - 3_600);
+    expect((await send(signed(old))).status).toBe(401);
+    expect((await send(signed(now), body.replace('High', 'Low'))).status).toBe(401); // body changed after signing
+    const accepted = await send(signed(now));
+    expect(accepted.status).toBe(202);
+    expect((await send(signed(now))).status).toBe(401); // the same delivery again
+    await vi.waitFor(
+      async () => {
+        const current = (await (await ada(`/api/v1/tasks/${task.id}`)).json()) as Record<string, unknown>;
+        expect(current).toMatchObject({
+          title: 'Renamed in Notion',
+          status: 'in_progress',
+          priority: 'high',
+        });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    const audit = (await (await ada(`/api/audit?subject=${task.id}`)).json()) as {
+      items: Array<{ type: string }>;
+    };
+    expect(audit.items.map((item) => item.type)).toEqual([
+      'task.created',
+      'webhook.notion_received',
+      'task.properties_updated',
+    ]);
+  });
+
+  it('keeps an audit trail per task and per project, only for members', async () => {
+    const trail = (await (await ada('/api/audit?subject=p1')).json()) as { items: Array<{ type: string }> };
+    expect(trail.items.length).toBeGreaterThan(5);
+    expect(trail.items[0]?.type).toBe('task.created');
+    expect((await ada('/api/audit?subject=p2')).status).toBe(404);
   });
 });

@@ -28,6 +28,8 @@ export interface AppOptions {
   database?: DatabaseConfig;
   /** Signs login tokens; a random one (tokens die with the process) by default. */
   authSecret?: string;
+  /** Verifies `POST /api/v1/webhooks/notion`; a random one by default. */
+  notionSecret?: string;
   /** Seed the demo users, projects and tasks when the database has none. @defaultValue true */
   seed?: boolean;
 }
@@ -113,6 +115,10 @@ export async function startApp(options: AppOptions = {}) {
     createApi({
       pool: database.pool,
       tasks,
+      bus,
+      jobs,
+      store,
+      notionSecret: options.notionSecret ?? randomBytes(32).toString('base64url'),
       authSecret: options.authSecret ?? randomBytes(32).toString('base64url'),
       stats: () => ({ analytics, notifications }),
       ready: async () => {

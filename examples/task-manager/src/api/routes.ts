@@ -1,12 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventStore } from '@relaybus/core';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { CreateTaskInput, type TaskService, UpdateTaskInput } from '../domain/task-service';
+import { NotFoundError } from '../domain/errors';
+import { type AppBus, CreateTaskInput, type TaskService, UpdateTaskInput } from '../domain/task-service';
+import type { SchedulingQueue } from '../jobs/scheduling';
 import { signToken, verifyPassword, verifyToken } from './auth';
 import { errorResponse, HttpError, readJson, reply } from './http';
+import { receiveNotionWebhook } from './notion-webhook';
 import { openApiDocument } from './openapi';
 
 export const LoginInput = z.object({ email: z.email(), password: z.string().min(1) });
+export const AuditQuery = z.object({
+  subject: z.string().min(1),
+  limit: z.coerce.number().int().min(1).max(1_000).default(200),
+});
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).optional(),
@@ -17,6 +25,12 @@ export interface ApiContext {
   readonly pool: Pool;
   readonly tasks: TaskService;
   readonly authSecret: string;
+  readonly bus: AppBus;
+  readonly jobs: SchedulingQueue;
+  /** The event log, for the audit trail. */
+  readonly store: EventStore;
+  /** Verifies Notion webhooks. */
+  readonly notionSecret: string;
   /** What the workers have seen, for `GET /api/v1/stats`. */
   readonly stats: () => unknown;
   /** Whether the store, the transport and the subscriptions are ready. */
@@ -66,6 +80,13 @@ export function createApi(context: ApiContext): (req: IncomingMessage, res: Serv
     return session.userId;
   };
   const etag = (task: { version: number }) => ({ etag: `"${task.version}"` });
+  const isMember = async (userId: string, projectId: string): Promise<boolean> =>
+    (
+      await pool.query('SELECT 1 FROM project_members WHERE user_id = $1 AND project_id = $2', [
+        userId,
+        projectId,
+      ])
+    ).rows.length > 0;
 
   const routes: Array<[method: string, pattern: RegExp, handler: Handler]> = [
     ['GET', /^\/healthz$/, async () => [200, { ok: true }]],
@@ -171,6 +192,54 @@ export function createApi(context: ApiContext): (req: IncomingMessage, res: Serv
       async (req, [taskId, dependsOn]) => {
         const task = await tasks.removeDependency(user(req), taskId as string, dependsOn as string);
         return [200, task, etag(task)];
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/v1\/webhooks\/notion$/,
+      async (req) => [
+        202,
+        await receiveNotionWebhook(req, {
+          pool,
+          bus: context.bus,
+          jobs: context.jobs,
+          secret: context.notionSecret,
+        }),
+      ],
+    ],
+    [
+      'GET',
+      /^\/api\/audit$/,
+      async (req, _params, url) => {
+        const actor = user(req);
+        const { subject, limit } = AuditQuery.parse(Object.fromEntries(url.searchParams));
+        // The subject is a project of the user's, or a task of one (current or deleted: its events name its project).
+        const { rows } = await pool.query<{ project_id: string }>(
+          `SELECT m.project_id FROM project_members m WHERE m.user_id = $1 AND m.project_id = $2
+           UNION SELECT t.project_id FROM tasks t JOIN project_members m ON m.project_id = t.project_id AND m.user_id = $1
+           WHERE t.id = $2`,
+          [actor, subject],
+        );
+        const trail: unknown[] = [];
+        for await (const event of context.store.readAll()) {
+          const data = event.data as { projectId?: unknown; taskId?: unknown };
+          const about = event.subject === subject || data.taskId === subject || data.projectId === subject;
+          if (!about) continue;
+          const projectId = typeof data.projectId === 'string' ? data.projectId : undefined;
+          if (rows.length === 0 && !(projectId !== undefined && (await isMember(actor, projectId)))) {
+            throw new NotFoundError(`audit subject ${subject}`);
+          }
+          trail.push({
+            position: event.position,
+            type: event.type,
+            version: event.version,
+            time: event.time,
+            data: event.data,
+          });
+          if (trail.length >= limit) break;
+        }
+        if (trail.length === 0 && rows.length === 0) throw new NotFoundError(`audit subject ${subject}`);
+        return [200, { subject, items: trail }];
       },
     ],
     [

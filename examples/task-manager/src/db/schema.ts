@@ -55,6 +55,16 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       CREATE INDEX task_dependencies_depends_on ON task_dependencies (depends_on);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE webhook_deliveries (
+        digest text PRIMARY KEY,
+        delivery_id text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** Brings the app's tables to the latest version; safe to run at every start, also from several processes. */

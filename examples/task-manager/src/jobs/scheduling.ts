@@ -1,7 +1,7 @@
 import { defineJob, type JobQueue } from '@relaybus/core';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
-import { CriticalPathCalculated, TasksRescheduled } from '../domain/events';
+import { CriticalPathCalculated, TaskPropertiesUpdated, TasksRescheduled } from '../domain/events';
 import { criticalPath } from '../domain/schedule';
 import type { AppBus } from '../domain/task-service';
 
@@ -25,7 +25,44 @@ export const RecalculateCriticalPath = defineJob(
   },
 );
 
-export const schedulingJobs = [RescheduleDependencies, RecalculateCriticalPath] as const;
+/** Applies a Notion page's properties (title, status, priority) to the task it is linked to. */
+export const SynchronizePage = defineJob(
+  'tasks:synchronize_page',
+  z.object({
+    deliveryId: z.string(),
+    pageId: z.string(),
+    taskId: z.string().nullable(),
+    properties: z.record(z.string(), z.unknown()),
+  }),
+  { group: (payload) => `notion:${payload.pageId}` },
+);
+
+export const schedulingJobs = [RescheduleDependencies, RecalculateCriticalPath, SynchronizePage] as const;
+
+const NOTION_STATUS: Record<string, 'pending' | 'in_progress' | 'completed'> = {
+  'not started': 'pending',
+  pending: 'pending',
+  'in progress': 'in_progress',
+  in_progress: 'in_progress',
+  done: 'completed',
+  completed: 'completed',
+};
+const PRIORITIES = new Set(['low', 'medium', 'high', 'urgent']);
+
+/** The task fields a Notion page's properties set, ignoring what does not map. */
+export function notionFields(properties: Record<string, unknown>): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const title = properties['Name'] ?? properties['title'];
+  if (typeof title === 'string' && title.trim() !== '') fields['title'] = title.trim().slice(0, 200);
+  const status = properties['Status'] ?? properties['status'];
+  if (typeof status === 'string' && NOTION_STATUS[status.toLowerCase()]) {
+    fields['status'] = NOTION_STATUS[status.toLowerCase()] as string;
+  }
+  const priority = properties['Priority'] ?? properties['priority'];
+  if (typeof priority === 'string' && PRIORITIES.has(priority.toLowerCase()))
+    fields['priority'] = priority.toLowerCase();
+  return fields;
+}
 export type SchedulingQueue = JobQueue<(typeof schedulingJobs)[number], PoolClient>;
 
 /** How long a critical-path recalculation waits for more changes before it runs. */
@@ -128,6 +165,29 @@ export function schedulingHandlers(pool: Pool, bus: AppBus, jobs: () => Scheduli
           { transaction: client, delayMs: CRITICAL_PATH_DEBOUNCE_MS },
         );
         return { moved: moved.length };
+      }),
+
+    [SynchronizePage.type]: async ({ taskId, properties }: z.infer<typeof SynchronizePage.schema>) =>
+      inTransaction(pool, async (client) => {
+        if (taskId === null) return { applied: 0 };
+        const fields = notionFields(properties);
+        const { rows } = await client.query<{ project_id: string }>(
+          'SELECT project_id FROM tasks WHERE id = $1 FOR UPDATE',
+          [taskId],
+        );
+        const task = rows[0];
+        if (task === undefined || Object.keys(fields).length === 0) return { applied: 0 };
+        await client.query(
+          `UPDATE tasks SET title = COALESCE($2, title), status = COALESCE($3, status),
+             priority = COALESCE($4, priority), version = version + 1, updated_at = now() WHERE id = $1`,
+          [taskId, fields['title'] ?? null, fields['status'] ?? null, fields['priority'] ?? null],
+        );
+        await bus.publish(
+          TaskPropertiesUpdated,
+          { taskId, projectId: task.project_id, source: 'notion', properties: fields },
+          { transaction: client, subject: taskId },
+        );
+        return { applied: Object.keys(fields).length };
       }),
 
     [RecalculateCriticalPath.type]: async ({ projectId }: z.infer<typeof RecalculateCriticalPath.schema>) =>
