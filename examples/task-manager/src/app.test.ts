@@ -54,8 +54,8 @@ describe('task manager API (embedded)', () => {
           notifications: string[];
         };
         expect(stats.analytics.completed).toBe(1);
-        expect(stats.notifications).toContain('u-grace: New task "Ship it"');
-        expect(stats.notifications).toContain('u-ada: You completed a task');
+        expect(stats.notifications).toContain('u-grace: New task for you: "Ship it"');
+        expect(stats.notifications).toContain('u-grace: "Ship it" is completed');
       },
       { timeout: 10_000, interval: 100 },
     );

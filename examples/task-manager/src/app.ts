@@ -8,14 +8,15 @@ import {
   memoryTransport,
   silentLogger,
   type Transport,
-  uuidv7,
 } from '@relaybus/core';
-import { createOutboxRelay, postgresEventStore } from '@relaybus/outbox-pg';
+import { createInbox, createOutboxRelay, postgresEventStore } from '@relaybus/outbox-pg';
 import { createApi } from './api/routes';
 import { type DatabaseConfig, openDatabase, RELAYBUS_SCHEMA } from './db/database';
-import { catalog, NotificationSent, TaskAssigned, TaskCompleted, TaskCreated } from './domain/events';
+import { catalog } from './domain/events';
 import { type AppBus, TaskService } from './domain/task-service';
 import { type SchedulingQueue, schedulingHandlers, schedulingJobs } from './jobs/scheduling';
+import { type EmailSender, logEmailSender } from './notifications/senders';
+import { NOTIFIED_EVENTS, notificationHandler } from './notifications/worker';
 import { seedDemo } from './seed';
 
 export interface AppOptions {
@@ -28,6 +29,8 @@ export interface AppOptions {
   database?: DatabaseConfig;
   /** Signs login tokens; a random one (tokens die with the process) by default. */
   authSecret?: string;
+  /** Sends the notification emails; to the log by default. */
+  email?: EmailSender;
   /** Verifies `POST /api/v1/webhooks/notion`; a random one by default. */
   notionSecret?: string;
   /** Seed the demo users, projects and tasks when the database has none. @defaultValue true */
@@ -67,37 +70,15 @@ export async function startApp(options: AppOptions = {}) {
     schedulingHandlers(database.pool, bus, () => jobs),
     { concurrency: 4 },
   );
-  const notifications: string[] = [];
+  const inbox = createInbox({ pool: database.pool, schema: RELAYBUS_SCHEMA });
+  const email = options.email ?? logEmailSender(logger);
   const analytics = { created: 0, completed: 0 };
 
-  const notify = async (recipient: string | null, subject: string, cause: string, taskId: string) => {
-    if (recipient === null) return;
-    notifications.push(`${recipient}: ${subject}`);
-    logger.info(`notify ${recipient}: ${subject}`);
-    await bus.publish(NotificationSent, {
-      notificationId: uuidv7(),
-      channel: 'log',
-      recipient,
-      subject,
-      cause,
-      taskId,
-    });
-  };
   // Registered before the API listens: on a broker, a group exists from its first subscribe on.
   const subscriptions = [
-    bus.subscribe(
-      [TaskCreated, TaskAssigned, TaskCompleted],
-      async (event) => {
-        if (TaskCreated.is(event)) {
-          await notify(event.data.assigneeId, `New task "${event.data.title}"`, event.id, event.data.taskId);
-        } else if (TaskAssigned.is(event)) {
-          await notify(event.data.assigneeId, 'A task was assigned to you', event.id, event.data.taskId);
-        } else if (TaskCompleted.is(event)) {
-          await notify(event.data.completedBy, 'You completed a task', event.id, event.data.taskId);
-        }
-      },
-      { group: 'notifications' },
-    ),
+    bus.subscribe(NOTIFIED_EVENTS, notificationHandler({ pool: database.pool, inbox, bus, email }), {
+      group: 'notifications',
+    }),
     bus.subscribe(
       'task.*',
       (event) => {
@@ -120,7 +101,12 @@ export async function startApp(options: AppOptions = {}) {
       store,
       notionSecret: options.notionSecret ?? randomBytes(32).toString('base64url'),
       authSecret: options.authSecret ?? randomBytes(32).toString('base64url'),
-      stats: () => ({ analytics, notifications }),
+      stats: async () => {
+        const { rows } = await database.pool.query<{ line: string }>(
+          "SELECT user_id || ': ' || subject AS line FROM notifications ORDER BY sent_at, id",
+        );
+        return { analytics, notifications: rows.map((row) => row.line) };
+      },
       ready: async () => {
         const checks = {
           database: await database.pool.query('SELECT 1').then(

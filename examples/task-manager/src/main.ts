@@ -1,6 +1,7 @@
 import { consoleLogger } from '@relaybus/core';
 import { startApp } from './app';
 import { createTransport, transportConfigFromEnv } from './infra/transport';
+import { smtpEmailSender } from './notifications/senders';
 import { DEMO_PASSWORD, DEMO_USERS } from './seed';
 
 const logger = { ...consoleLogger, info: (message: string) => console.log(message) };
@@ -15,6 +16,18 @@ const app = await startApp({
       ? { kind: 'pglite', dataDir: process.env['DATA_DIR'] ?? 'data/pg' }
       : { kind: 'postgres', url: databaseUrl },
   ...(process.env['AUTH_SECRET'] === undefined ? {} : { authSecret: process.env['AUTH_SECRET'] }),
+  ...(process.env['NOTION_WEBHOOK_SECRET'] === undefined
+    ? {}
+    : { notionSecret: process.env['NOTION_WEBHOOK_SECRET'] }),
+  // SMTP_URL such as smtp://user:pass@mail.example.com:587; without it, emails go to the log.
+  ...(process.env['SMTP_URL'] === undefined
+    ? {}
+    : {
+        email: smtpEmailSender(
+          process.env['SMTP_URL'],
+          process.env['MAIL_FROM'] ?? 'task-manager <tasks@localhost>',
+        ),
+      }),
 });
 console.log(`transport: ${transportConfig.kind}${transportConfig.url ? ` at ${transportConfig.url}` : ''}`);
 console.log(

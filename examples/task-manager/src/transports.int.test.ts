@@ -39,7 +39,7 @@ describe.each(['redis', 'amqp', 'nats'] satisfies TransportKind[])('task manager
           notifications: string[];
         };
         expect(stats.analytics.completed).toBe(1);
-        expect(stats.notifications).toContain('u-grace: New task "Ship it"');
+        expect(stats.notifications).toContain('u-grace: New task for you: "Ship it"');
       },
       { timeout: 15_000, interval: 100 },
     );

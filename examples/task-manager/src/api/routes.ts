@@ -32,7 +32,7 @@ export interface ApiContext {
   /** Verifies Notion webhooks. */
   readonly notionSecret: string;
   /** What the workers have seen, for `GET /api/v1/stats`. */
-  readonly stats: () => unknown;
+  readonly stats: () => Promise<unknown>;
   /** Whether the store, the transport and the subscriptions are ready. */
   readonly ready: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
 }
@@ -195,6 +195,18 @@ export function createApi(context: ApiContext): (req: IncomingMessage, res: Serv
       },
     ],
     [
+      'GET',
+      /^\/api\/v1\/notifications$/,
+      async (req) => {
+        const { rows } = await pool.query(
+          `SELECT id, channel, subject, task_id AS "taskId", sent_at AS "sentAt" FROM notifications
+           WHERE user_id = $1 ORDER BY sent_at DESC, id DESC LIMIT 100`,
+          [user(req)],
+        );
+        return [200, { items: rows }];
+      },
+    ],
+    [
       'POST',
       /^\/api\/v1\/webhooks\/notion$/,
       async (req) => [
@@ -247,7 +259,7 @@ export function createApi(context: ApiContext): (req: IncomingMessage, res: Serv
       /^\/api\/v1\/stats$/,
       async (req) => {
         user(req);
-        return [200, context.stats()];
+        return [200, await context.stats()];
       },
     ],
   ];

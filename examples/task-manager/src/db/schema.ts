@@ -63,6 +63,16 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
         delivery_id text NOT NULL,
         received_at timestamptz NOT NULL DEFAULT now()
       );
+      CREATE TABLE notifications (
+        id text PRIMARY KEY,
+        user_id text NOT NULL REFERENCES users (id),
+        channel text NOT NULL,
+        subject text NOT NULL,
+        cause text NOT NULL,
+        task_id text,
+        sent_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX notifications_user ON notifications (user_id, sent_at DESC);
     `,
   },
 ];

@@ -1,5 +1,5 @@
 import { type EventBus, uuidv7 } from '@relaybus/core';
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import {
   CRITICAL_PATH_DEBOUNCE_MS,
@@ -27,7 +27,7 @@ import {
 import { findCycle } from './schedule';
 
 /** The bus the service publishes on: events commit with the change, in the same Postgres transaction. */
-export type AppBus = EventBus<(typeof catalog)[number], PoolClient>;
+export type AppBus = EventBus<(typeof catalog)[number], ClientBase>;
 
 const userIds = z.array(z.string().min(1)).max(100);
 

@@ -1,5 +1,5 @@
 import { defineJob, type JobQueue } from '@relaybus/core';
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { CriticalPathCalculated, TaskPropertiesUpdated, TasksRescheduled } from '../domain/events';
 import { criticalPath } from '../domain/schedule';
@@ -63,7 +63,7 @@ export function notionFields(properties: Record<string, unknown>): Record<string
     fields['priority'] = priority.toLowerCase();
   return fields;
 }
-export type SchedulingQueue = JobQueue<(typeof schedulingJobs)[number], PoolClient>;
+export type SchedulingQueue = JobQueue<(typeof schedulingJobs)[number], ClientBase>;
 
 /** How long a critical-path recalculation waits for more changes before it runs. */
 export const CRITICAL_PATH_DEBOUNCE_MS = 300;
