@@ -10,6 +10,7 @@ import {
   type Transport,
 } from '@relaybus/core';
 import { createInbox, createOutboxRelay, postgresEventStore } from '@relaybus/outbox-pg';
+import { analyticsView, applyAnalytics, emptyAnalytics } from './analytics/analytics';
 import { createApi } from './api/routes';
 import { type DatabaseConfig, openDatabase, RELAYBUS_SCHEMA } from './db/database';
 import { catalog } from './domain/events';
@@ -72,21 +73,14 @@ export async function startApp(options: AppOptions = {}) {
   );
   const inbox = createInbox({ pool: database.pool, schema: RELAYBUS_SCHEMA });
   const email = options.email ?? logEmailSender(logger);
-  const analytics = { created: 0, completed: 0 };
+  const analytics = emptyAnalytics();
 
   // Registered before the API listens: on a broker, a group exists from its first subscribe on.
   const subscriptions = [
     bus.subscribe(NOTIFIED_EVENTS, notificationHandler({ pool: database.pool, inbox, bus, email }), {
       group: 'notifications',
     }),
-    bus.subscribe(
-      'task.*',
-      (event) => {
-        if (event.type === 'task.created') analytics.created += 1;
-        else if (event.type === 'task.completed') analytics.completed += 1;
-      },
-      { group: 'analytics' },
-    ),
+    bus.subscribe('task.*', (event) => applyAnalytics(analytics, event), { group: 'analytics' }),
   ];
   await Promise.all(subscriptions.map((subscription) => subscription.ready));
   await relay.start();
@@ -99,13 +93,21 @@ export async function startApp(options: AppOptions = {}) {
       bus,
       jobs,
       store,
+      analytics: () => analyticsView(analytics),
       notionSecret: options.notionSecret ?? randomBytes(32).toString('base64url'),
       authSecret: options.authSecret ?? randomBytes(32).toString('base64url'),
       stats: async () => {
         const { rows } = await database.pool.query<{ line: string }>(
           "SELECT user_id || ': ' || subject AS line FROM notifications ORDER BY sent_at, id",
         );
-        return { analytics, notifications: rows.map((row) => row.line) };
+        const totals = Object.values(analytics.byProject).reduce(
+          (sum, project) => ({
+            created: sum.created + project.created,
+            completed: sum.completed + project.completed,
+          }),
+          { created: 0, completed: 0 },
+        );
+        return { analytics: totals, notifications: rows.map((row) => row.line) };
       },
       ready: async () => {
         const checks = {
@@ -126,6 +128,8 @@ export async function startApp(options: AppOptions = {}) {
     bus,
     tasks,
     jobs,
+    /** The live analytics view. */
+    analytics: () => analyticsView(analytics),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await relay.close();

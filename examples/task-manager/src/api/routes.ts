@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventStore } from '@relaybus/core';
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import type { analyticsView } from '../analytics/analytics';
 import { NotFoundError } from '../domain/errors';
 import { type AppBus, CreateTaskInput, type TaskService, UpdateTaskInput } from '../domain/task-service';
 import type { SchedulingQueue } from '../jobs/scheduling';
@@ -33,6 +34,8 @@ export interface ApiContext {
   readonly notionSecret: string;
   /** What the workers have seen, for `GET /api/v1/stats`. */
   readonly stats: () => Promise<unknown>;
+  /** The live analytics view. */
+  readonly analytics: () => ReturnType<typeof analyticsView>;
   /** Whether the store, the transport and the subscriptions are ready. */
   readonly ready: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
 }
@@ -192,6 +195,26 @@ export function createApi(context: ApiContext): (req: IncomingMessage, res: Serv
       async (req, [taskId, dependsOn]) => {
         const task = await tasks.removeDependency(user(req), taskId as string, dependsOn as string);
         return [200, task, etag(task)];
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/v1\/analytics$/,
+      async (req) => {
+        const actor = user(req);
+        const { rows } = await pool.query<{ project_id: string }>(
+          'SELECT project_id FROM project_members WHERE user_id = $1',
+          [actor],
+        );
+        const mine = new Set(rows.map((row) => row.project_id));
+        const view = context.analytics();
+        return [
+          200,
+          {
+            byProject: Object.fromEntries(Object.entries(view.byProject).filter(([id]) => mine.has(id))),
+            you: view.byUser[actor] ?? { created: 0, completed: 0, averageCompletionMs: null },
+          },
+        ];
       },
     ],
     [
