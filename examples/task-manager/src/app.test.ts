@@ -95,6 +95,10 @@ describe('task manager API (embedded)', () => {
     };
     expect(Object.keys(document.paths)).toContain('/api/v1/tasks/{taskId}');
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/^task_manager_\w+/m);
+    expect(metrics).toContain('task_manager_outbox_lag_events 0');
+    expect(metrics).toMatch(/task_manager_jobs_completed_total\{queue="task-manager"/);
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
   });
 

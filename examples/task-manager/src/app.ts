@@ -6,6 +6,7 @@ import {
   createJobQueue,
   type Logger,
   memoryTransport,
+  metrics,
   silentLogger,
   type Transport,
 } from '@relaybus/core';
@@ -67,6 +68,10 @@ export async function startApp(options: AppOptions = {}) {
     logger,
   });
   const tasks = new TaskService(database.pool, bus, jobs);
+  // One registry for the bus (published, handled, durations), the jobs and the relay (lag), served at /metrics.
+  const meter = metrics({ prefix: 'task_manager_' });
+  bus.use(meter);
+  const unregister = [jobs.registerMetrics(meter), relay.registerMetrics(meter)];
   const jobWorker = jobs.work(
     schedulingHandlers(database.pool, bus, () => jobs),
     { concurrency: 4 },
@@ -96,6 +101,7 @@ export async function startApp(options: AppOptions = {}) {
       analytics: () => analyticsView(analytics),
       notionSecret: options.notionSecret ?? randomBytes(32).toString('base64url'),
       authSecret: options.authSecret ?? randomBytes(32).toString('base64url'),
+      metrics: () => meter.prometheus(),
       stats: async () => {
         const { rows } = await database.pool.query<{ line: string }>(
           "SELECT user_id || ': ' || subject AS line FROM notifications ORDER BY sent_at, id",
@@ -132,6 +138,7 @@ export async function startApp(options: AppOptions = {}) {
     analytics: () => analyticsView(analytics),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const stop of unregister) stop();
       await relay.close();
       await jobWorker.close({ timeoutMs: 5_000 });
       await jobs.close({ timeoutMs: 5_000 });

@@ -1,10 +1,15 @@
 import { consoleLogger } from '@relaybus/core';
 import { startApp } from './app';
+import { jsonLogger } from './infra/json-logger';
 import { createTransport, transportConfigFromEnv } from './infra/transport';
 import { smtpEmailSender } from './notifications/senders';
 import { DEMO_PASSWORD, DEMO_USERS } from './seed';
 
-const logger = { ...consoleLogger, info: (message: string) => console.log(message) };
+// LOG_FORMAT=json for one JSON object per line; readable lines otherwise.
+const logger =
+  process.env['LOG_FORMAT'] === 'json'
+    ? jsonLogger({ service: 'task-manager' })
+    : { ...consoleLogger, info: (message: string) => console.log(message) };
 const transportConfig = transportConfigFromEnv();
 const databaseUrl = process.env['DATABASE_URL'];
 const app = await startApp({

@@ -47,6 +47,10 @@ export function reply(
     res.writeHead(204, headers).end();
     return;
   }
+  if (typeof body === 'string') {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(body);
+    return;
+  }
   res
     .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
     .end(JSON.stringify(body));

@@ -34,6 +34,8 @@ export interface ApiContext {
   readonly notionSecret: string;
   /** What the workers have seen, for `GET /api/v1/stats`. */
   readonly stats: () => Promise<unknown>;
+  /** Prometheus text of every metric. */
+  readonly metrics: () => string;
   /** The live analytics view. */
   readonly analytics: () => ReturnType<typeof analyticsView>;
   /** Whether the store, the transport and the subscriptions are ready. */
@@ -102,6 +104,11 @@ export function createApi(context: ApiContext): (req: IncomingMessage, res: Serv
       },
     ],
     ['GET', /^\/api\/v1\/openapi\.json$/, async () => [200, openApiDocument()]],
+    [
+      'GET',
+      /^\/metrics$/,
+      async () => [200, context.metrics(), { 'content-type': 'text/plain; version=0.0.4' }],
+    ],
     [
       'POST',
       /^\/api\/v1\/auth\/login$/,
