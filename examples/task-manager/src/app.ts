@@ -11,7 +11,9 @@ import {
   type Transport,
 } from '@relaybus/core';
 import { createInbox, createOutboxRelay, postgresEventStore } from '@relaybus/outbox-pg';
+import { createWsBridge } from '@relaybus/ws-bridge';
 import { analyticsView, applyAnalytics, emptyAnalytics } from './analytics/analytics';
+import { verifyToken } from './api/auth';
 import { createApi } from './api/routes';
 import { type DatabaseConfig, openDatabase, RELAYBUS_SCHEMA } from './db/database';
 import { catalog } from './domain/events';
@@ -20,6 +22,7 @@ import { type SchedulingQueue, schedulingHandlers, schedulingJobs } from './jobs
 import { type EmailSender, logEmailSender } from './notifications/senders';
 import { NOTIFIED_EVENTS, notificationHandler } from './notifications/worker';
 import { seedDemo } from './seed';
+import { PAGE_HTML, pageScript } from './web/server';
 
 export interface AppOptions {
   /** TCP port; 0 picks a free one. */
@@ -91,8 +94,20 @@ export async function startApp(options: AppOptions = {}) {
   await relay.start();
   if (options.seed ?? true) await seedDemo(database.pool, bus, tasks);
 
+  const authSecret = options.authSecret ?? randomBytes(32).toString('base64url');
   const server: Server = createServer(
     createApi({
+      page: { html: PAGE_HTML, script: pageScript },
+      ops: {
+        overview: async () => ({
+          relay: await relay.stats(),
+          jobs: (await jobs.inspect()).counts,
+          deadJobs: (await jobs.dead.list({ limit: 50 })).jobs,
+          deadLetters: await bus.deadLetters.list({ limit: 50 }),
+        }),
+        retryDeadJob: (id) => jobs.dead.retry(id),
+        redriveDeadLetters: () => bus.deadLetters.redrive(),
+      },
       pool: database.pool,
       tasks,
       bus,
@@ -100,7 +115,7 @@ export async function startApp(options: AppOptions = {}) {
       store,
       analytics: () => analyticsView(analytics),
       notionSecret: options.notionSecret ?? randomBytes(32).toString('base64url'),
-      authSecret: options.authSecret ?? randomBytes(32).toString('base64url'),
+      authSecret,
       metrics: () => meter.prometheus(),
       stats: async () => {
         const { rows } = await database.pool.query<{ line: string }>(
@@ -127,6 +142,33 @@ export async function startApp(options: AppOptions = {}) {
       },
     }),
   );
+  // Bus events to the page, live and resumed from the log after a reconnect; each user sees their projects' events and
+  // their own notifications only.
+  const bridge = createWsBridge({
+    store,
+    server,
+    ssePath: false,
+    authenticate: async ({ token }) => {
+      const session = token === undefined ? undefined : verifyToken(authSecret, token);
+      if (session === undefined) return null;
+      const { rows } = await database.pool.query<{ project_id: string }>(
+        'SELECT project_id FROM project_members WHERE user_id = $1',
+        [session.userId],
+      );
+      return {
+        id: session.userId,
+        expiresAt: session.exp * 1000,
+        projects: new Set(rows.map((row) => row.project_id)),
+      };
+    },
+    authorize: {
+      event: (user, event) => {
+        const data = event.data as { projectId?: unknown; recipient?: unknown };
+        if (event.type === 'notification.sent') return data.recipient === user.id;
+        return typeof data.projectId === 'string' && user.projects.has(data.projectId);
+      },
+    },
+  });
   await new Promise<void>((resolve) => server.listen(options.port ?? 3000, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -137,6 +179,7 @@ export async function startApp(options: AppOptions = {}) {
     /** The live analytics view. */
     analytics: () => analyticsView(analytics),
     async close() {
+      await bridge.close({ timeoutMs: 2_000 });
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const stop of unregister) stop();
       await relay.close();

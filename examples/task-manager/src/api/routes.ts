@@ -36,6 +36,14 @@ export interface ApiContext {
   readonly stats: () => Promise<unknown>;
   /** Prometheus text of every metric. */
   readonly metrics: () => string;
+  /** What the operations view shows: relay lag, job counts, dead jobs, dead letters. */
+  readonly ops: {
+    overview(): Promise<unknown>;
+    retryDeadJob(id: string): Promise<number>;
+    redriveDeadLetters(): Promise<number>;
+  };
+  /** The web page and its script. */
+  readonly page: { readonly html: string; script(): Promise<string> };
   /** The live analytics view. */
   readonly analytics: () => ReturnType<typeof analyticsView>;
   /** Whether the store, the transport and the subscriptions are ready. */
@@ -94,7 +102,37 @@ export function createApi(context: ApiContext): (req: IncomingMessage, res: Serv
     ).rows.length > 0;
 
   const routes: Array<[method: string, pattern: RegExp, handler: Handler]> = [
+    ['GET', /^\/$/, async () => [200, context.page.html, { 'content-type': 'text/html; charset=utf-8' }]],
+    [
+      'GET',
+      /^\/app\.js$/,
+      async () => [200, await context.page.script(), { 'content-type': 'text/javascript; charset=utf-8' }],
+    ],
     ['GET', /^\/healthz$/, async () => [200, { ok: true }]],
+    [
+      'GET',
+      /^\/api\/v1\/ops$/,
+      async (req) => {
+        user(req);
+        return [200, await context.ops.overview()];
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/v1\/ops\/dead-jobs\/([^/]+)\/retry$/,
+      async (req, [id]) => {
+        user(req);
+        return [200, { retried: await context.ops.retryDeadJob(id as string) }];
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/v1\/ops\/dead-letters\/redrive$/,
+      async (req) => {
+        user(req);
+        return [200, { redriven: await context.ops.redriveDeadLetters() }];
+      },
+    ],
     [
       'GET',
       /^\/readyz$/,
