@@ -15,11 +15,16 @@ export const DEMO_PASSWORD = 'demo';
  * chain, and a project `p2` that only Grace sees.
  */
 export async function seedDemo(pool: Pool, bus: AppBus, tasks: TaskService): Promise<boolean> {
-  const { rows } = await pool.query('SELECT 1 FROM users WHERE id = $1', [DEMO_USERS[0].id]);
-  if (rows.length > 0) return false;
   const client: PoolClient = await pool.connect();
   try {
     await client.query('BEGIN');
+    // Replicated APIs start together: one seeds, the others find the users there.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('task-manager:seed'))");
+    const { rows } = await client.query('SELECT 1 FROM users WHERE id = $1', [DEMO_USERS[0].id]);
+    if (rows.length > 0) {
+      await client.query('ROLLBACK');
+      return false;
+    }
     const hash = hashPassword(DEMO_PASSWORD);
     for (const user of DEMO_USERS) {
       await client.query('INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)', [

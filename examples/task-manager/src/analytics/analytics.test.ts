@@ -14,7 +14,7 @@ describe('analytics', () => {
     const dataDir = join(dir, 'pg');
     try {
       const app = await startApp({ port: 0, database: { kind: 'pglite', dataDir } });
-      let live: ReturnType<typeof app.analytics>;
+      let live: Awaited<ReturnType<typeof app.analytics>>;
       try {
         const ada = await signIn(app);
         const grace = await signIn(app, 'grace@example.com');
@@ -36,11 +36,11 @@ describe('analytics', () => {
             });
           }
         }
-        await vi.waitFor(() => expect(app.analytics().byProject['p1']?.completed).toBe(2), {
+        await vi.waitFor(async () => expect((await app.analytics()).byProject['p1']?.completed).toBe(2), {
           timeout: 10_000,
           interval: 100,
         });
-        live = app.analytics();
+        live = await app.analytics();
         const mine = (await (await ada('/api/v1/analytics')).json()) as { you: { created: number } };
         expect(mine.you.created).toBe(live.byUser['u-ada']?.created);
       } finally {

@@ -45,7 +45,7 @@ export interface ApiContext {
   /** The web page and its script. */
   readonly page: { readonly html: string; script(): Promise<string> };
   /** The live analytics view. */
-  readonly analytics: () => ReturnType<typeof analyticsView>;
+  readonly analytics: () => Promise<ReturnType<typeof analyticsView>>;
   /** Whether the store, the transport and the subscriptions are ready. */
   readonly ready: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
 }
@@ -252,7 +252,7 @@ export function createApi(context: ApiContext): (req: IncomingMessage, res: Serv
           [actor],
         );
         const mine = new Set(rows.map((row) => row.project_id));
-        const view = context.analytics();
+        const view = await context.analytics();
         return [
           200,
           {
