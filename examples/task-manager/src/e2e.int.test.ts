@@ -16,7 +16,7 @@ const POSTGRES =
 const run = `tm_e2e_${randomUUID().slice(0, 8)}`;
 const databaseUrl = `postgres://postgres@${POSTGRES}:${process.env['PGPORT'] ?? 5432}/${run}`;
 const adminUrl = `postgres://postgres@${POSTGRES}:${process.env['PGPORT'] ?? 5432}/postgres`;
-const AUTH_SECRET = 'e2e-secret';
+const AUTH_SECRET = 'end-to-end-test-secret';
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 const mails: Array<{ to: string[]; raw: string }> = [];

@@ -1,64 +1,50 @@
-import { consoleLogger, InvalidOptionError } from '@relaybus/core';
-import { ROLES, type Role, startApp } from './app';
+import { consoleLogger } from '@relaybus/core';
+import { startApp } from './app';
+import { ConfigError, configFromEnv } from './infra/config';
 import { jsonLogger } from './infra/json-logger';
-import { createTransport, transportConfigFromEnv } from './infra/transport';
+import { createTransport } from './infra/transport';
 import { smtpEmailSender } from './notifications/senders';
 import { DEMO_PASSWORD, DEMO_USERS } from './seed';
 
-// LOG_FORMAT=json for one JSON object per line; readable lines otherwise.
-const logger =
-  process.env['LOG_FORMAT'] === 'json'
-    ? jsonLogger({ service: 'task-manager' })
-    : { ...consoleLogger, info: (message: string) => console.log(message) };
-const transportConfig = transportConfigFromEnv();
-// ROLES=api,relay runs only those parts (see startApp); all of them by default.
-const roles = (process.env['ROLES'] ?? ROLES.join(','))
-  .split(',')
-  .map((role) => role.trim())
-  .filter(Boolean);
-for (const role of roles) {
-  if (!(ROLES as ReadonlyArray<string>).includes(role)) {
-    throw new InvalidOptionError(
-      'environment',
-      'ROLES',
-      `has ${JSON.stringify(role)}; roles are ${ROLES.join(', ')}`,
-    );
-  }
+// Every variable is checked before anything starts; a bad one stops the process, naming it.
+let config: ReturnType<typeof configFromEnv>;
+try {
+  config = configFromEnv();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
 }
-const databaseUrl = process.env['DATABASE_URL'];
+
+const logger =
+  config.LOG_FORMAT === 'json'
+    ? jsonLogger({ service: 'task-manager', roles: config.ROLES.join(',') })
+    : { ...consoleLogger, info: (message: string) => console.log(message) };
 const app = await startApp({
-  roles: roles as Role[],
-  port: Number(process.env['PORT'] ?? 3000),
+  roles: config.ROLES,
+  port: config.PORT,
   logger,
-  transport: await createTransport(transportConfig, logger),
+  transport: await createTransport(config.transport, logger),
   database:
-    databaseUrl === undefined
-      ? { kind: 'pglite', dataDir: process.env['DATA_DIR'] ?? 'data/pg' }
-      : { kind: 'postgres', url: databaseUrl },
-  ...(process.env['AUTH_SECRET'] === undefined ? {} : { authSecret: process.env['AUTH_SECRET'] }),
-  ...(process.env['NOTION_WEBHOOK_SECRET'] === undefined
-    ? {}
-    : { notionSecret: process.env['NOTION_WEBHOOK_SECRET'] }),
+    config.DATABASE_URL === undefined
+      ? { kind: 'pglite', dataDir: config.DATA_DIR }
+      : { kind: 'postgres', url: config.DATABASE_URL },
+  ...(config.AUTH_SECRET === undefined ? {} : { authSecret: config.AUTH_SECRET }),
+  ...(config.NOTION_WEBHOOK_SECRET === undefined ? {} : { notionSecret: config.NOTION_WEBHOOK_SECRET }),
   // SMTP_URL such as smtp://user:pass@mail.example.com:587; without it, emails go to the log.
-  ...(process.env['SMTP_URL'] === undefined
-    ? {}
-    : {
-        email: smtpEmailSender(
-          process.env['SMTP_URL'],
-          process.env['MAIL_FROM'] ?? 'task-manager <tasks@localhost>',
-        ),
-      }),
+  ...(config.SMTP_URL === undefined ? {} : { email: smtpEmailSender(config.SMTP_URL, config.MAIL_FROM) }),
 });
-console.log(`transport: ${transportConfig.kind}${transportConfig.url ? ` at ${transportConfig.url}` : ''}`);
 console.log(
-  `database: ${databaseUrl === undefined ? `PGlite in ${process.env['DATA_DIR'] ?? 'data/pg'}` : 'Postgres'}`,
+  `transport: ${config.transport.kind}${config.transport.url ? ` at ${config.transport.url}` : ''}`,
 );
+console.log(`database: ${config.DATABASE_URL === undefined ? `PGlite in ${config.DATA_DIR}` : 'Postgres'}`);
 console.log(`roles: ${[...app.roles].join(', ')}`);
-if (app.url !== '') console.log(`task-manager listening on ${app.url}`);
-if (app.url !== '')
+if (app.url !== '') {
+  console.log(`task-manager listening on ${app.url}`);
   console.log(
     `sign in: curl -X POST ${app.url}/api/v1/auth/login -d '{"email":"${DEMO_USERS[0].email}","password":"${DEMO_PASSWORD}"}'`,
   );
+}
 
 // SIGTERM (or Ctrl-C): stop taking work, finish what runs, then exit; a second signal exits at once.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
