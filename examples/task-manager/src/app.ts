@@ -25,7 +25,7 @@ import { type DatabaseConfig, openDatabase, RELAYBUS_SCHEMA } from './db/databas
 import { catalog } from './domain/events';
 import { type AppBus, TaskService } from './domain/task-service';
 import { type SchedulingQueue, schedulingHandlers, schedulingJobs } from './jobs/scheduling';
-import { type EmailSender, logEmailSender } from './notifications/senders';
+import { type EmailSender, logEmailSender, logSmsSender, type SmsSender } from './notifications/senders';
 import { NOTIFIED_EVENTS, notificationHandler } from './notifications/worker';
 import { seedDemo } from './seed';
 import { PAGE_HTML, pageScript } from './web/server';
@@ -52,6 +52,8 @@ export interface AppOptions {
   authSecret?: string;
   /** Sends the notification emails; to the log by default. */
   email?: EmailSender;
+  /** Sends text messages for urgent assignments; to the log by default. */
+  sms?: SmsSender;
   /** Verifies `POST /api/v1/webhooks/notion`; a random one by default. */
   notionSecret?: string;
   /** Seed the demo users, projects and tasks when the database has none (the `api` role does). @defaultValue true */
@@ -100,10 +102,11 @@ export async function startApp(options: AppOptions = {}) {
   if (roles.has('event-worker')) {
     const inbox = createInbox({ pool: database.pool, schema: RELAYBUS_SCHEMA });
     const email = options.email ?? logEmailSender(logger);
+    const sms = options.sms ?? logSmsSender(logger);
     const model = emptyAnalytics();
     analytics = model;
     subscriptions.push(
-      bus.subscribe(NOTIFIED_EVENTS, notificationHandler({ pool: database.pool, inbox, bus, email }), {
+      bus.subscribe(NOTIFIED_EVENTS, notificationHandler({ pool: database.pool, inbox, bus, email, sms }), {
         group: 'notifications',
       }),
       bus.subscribe('task.*', (event) => applyAnalytics(model, event), { group: 'analytics' }),

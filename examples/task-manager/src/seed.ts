@@ -6,7 +6,7 @@ import type { AppBus, TaskService } from './domain/task-service';
 /** The demo accounts; every password is `demo`. */
 export const DEMO_USERS = [
   { id: 'u-ada', email: 'ada@example.com', name: 'Ada Lovelace' },
-  { id: 'u-grace', email: 'grace@example.com', name: 'Grace Hopper' },
+  { id: 'u-grace', email: 'grace@example.com', name: 'Grace Hopper', phone: '+15550100' },
 ] as const;
 export const DEMO_PASSWORD = 'demo';
 
@@ -27,12 +27,10 @@ export async function seedDemo(pool: Pool, bus: AppBus, tasks: TaskService): Pro
     }
     const hash = hashPassword(DEMO_PASSWORD);
     for (const user of DEMO_USERS) {
-      await client.query('INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)', [
-        user.id,
-        user.email,
-        user.name,
-        hash,
-      ]);
+      await client.query(
+        'INSERT INTO users (id, email, name, password_hash, phone) VALUES ($1, $2, $3, $4, $5)',
+        [user.id, user.email, user.name, hash, 'phone' in user ? user.phone : null],
+      );
       await bus.publish(
         UserCreated,
         { userId: user.id, email: user.email, name: user.name },

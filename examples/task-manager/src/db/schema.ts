@@ -75,6 +75,10 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string
       CREATE INDEX notifications_user ON notifications (user_id, sent_at DESC);
     `,
   },
+  {
+    version: 3,
+    sql: 'ALTER TABLE users ADD COLUMN phone text',
+  },
 ];
 
 /** Brings the app's tables to the latest version; safe to run at every start, also from several processes. */

@@ -3,9 +3,9 @@ import { createInbox, postgresEventStore } from '@relaybus/outbox-pg';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase, RELAYBUS_SCHEMA } from '../db/database';
-import { catalog, TaskCreated } from '../domain/events';
+import { catalog, TaskAssigned, TaskCreated } from '../domain/events';
 import type { AppBus } from '../domain/task-service';
-import { smtpEmailSender } from './senders';
+import { logEmailSender, type SmsSender, smtpEmailSender } from './senders';
 import { notificationHandler } from './worker';
 
 interface Received {
@@ -43,8 +43,10 @@ beforeAll(async () => {
     store: postgresEventStore({ pool: db.pool, schema: RELAYBUS_SCHEMA }),
   });
   await db.pool.query(`
-    INSERT INTO users (id, email, name, password_hash) VALUES ('u-grace', 'grace@example.com', 'Grace', 'x');
+    INSERT INTO users (id, email, name, password_hash, phone) VALUES ('u-grace', 'grace@example.com', 'Grace', 'x', '+15550100');
     INSERT INTO projects (id, name, owner_id) VALUES ('p1', 'Launch', 'u-grace');
+    INSERT INTO tasks (id, project_id, title, status, priority) VALUES
+      ('t-urgent', 'p1', 'Fix the outage', 'pending', 'urgent'), ('t-calm', 'p1', 'Tidy up', 'pending', 'low');
   `);
 }, 120_000);
 afterAll(async () => {
@@ -112,5 +114,30 @@ describe('notifications over SMTP', () => {
     email.close();
     const { rows } = await db.pool.query("SELECT 1 FROM notifications WHERE task_id = 't2'");
     expect(rows).toEqual([]);
+  });
+
+  it('also texts the assignee of an urgent task, once, when they have a phone number', async () => {
+    const texts: Array<{ to: string; text: string }> = [];
+    const sms: SmsSender = {
+      send: async (message) => {
+        texts.push(message);
+        return { messageId: `sms-${texts.length}` };
+      },
+    };
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const handle = notificationHandler({
+      pool: db.pool,
+      inbox: createInbox({ pool: db.pool, schema: RELAYBUS_SCHEMA }),
+      bus,
+      email: logEmailSender(quiet),
+      sms,
+    });
+    const assign = (taskId: string) =>
+      TaskAssigned.create({ taskId, projectId: 'p1', assigneeId: 'u-grace', previousAssigneeId: null });
+    const urgent = assign('t-urgent');
+    await handle(urgent);
+    await handle(urgent);
+    await handle(assign('t-calm'));
+    expect(texts).toEqual([{ to: '+15550100', text: 'An urgent task was assigned to you' }]);
   });
 });

@@ -3,7 +3,7 @@ import type { Inbox } from '@relaybus/outbox-pg';
 import type { ClientBase, Pool } from 'pg';
 import { NotificationSent, TaskAssigned, TaskCompleted, TaskCreated, UserCreated } from '../domain/events';
 import type { AppBus } from '../domain/task-service';
-import type { EmailSender } from './senders';
+import type { EmailSender, SmsSender } from './senders';
 
 type Noticed = EventOf<typeof UserCreated | typeof TaskCreated | typeof TaskAssigned | typeof TaskCompleted>;
 
@@ -14,6 +14,8 @@ interface Notice {
   readonly userId: string;
   readonly subject: string;
   readonly taskId: string | null;
+  /** Also by text message, to users with a phone number (urgent assignments). */
+  readonly urgent?: boolean;
 }
 
 async function watchersOf(client: ClientBase, taskId: string): Promise<string[]> {
@@ -42,9 +44,19 @@ async function noticesFor(client: ClientBase, event: Noticed): Promise<Notice[]>
     }
     case 'task.assigned': {
       const { assigneeId, taskId } = event.data;
-      return assigneeId === null
-        ? []
-        : [{ userId: assigneeId, subject: 'A task was assigned to you', taskId }];
+      if (assigneeId === null) return [];
+      const { rows } = await client.query<{ priority: string }>('SELECT priority FROM tasks WHERE id = $1', [
+        taskId,
+      ]);
+      const urgent = rows[0]?.priority === 'urgent';
+      return [
+        {
+          userId: assigneeId,
+          subject: `${urgent ? 'An urgent' : 'A'} task was assigned to you`,
+          taskId,
+          urgent,
+        },
+      ];
     }
     case 'task.completed': {
       const { taskId } = event.data;
@@ -68,15 +80,26 @@ async function noticesFor(client: ClientBase, event: Noticed): Promise<Notice[]>
  * effect), records each notice, sends it, and publishes `notification.sent`, all in one transaction: a failed send
  * rolls everything back and the event is retried.
  */
-export function notificationHandler(deps: { pool: Pool; inbox: Inbox; bus: AppBus; email: EmailSender }) {
+export function notificationHandler(deps: {
+  pool: Pool;
+  inbox: Inbox;
+  bus: AppBus;
+  email: EmailSender;
+  sms?: SmsSender | undefined;
+}) {
   return async (event: Noticed): Promise<void> => {
     await deps.inbox.handle('notifications', event, async (client) => {
       for (const notice of await noticesFor(client, event)) {
-        const { rows } = await client.query<{ email: string }>('SELECT email FROM users WHERE id = $1', [
-          notice.userId,
-        ]);
+        const { rows } = await client.query<{ email: string; phone: string | null }>(
+          'SELECT email, phone FROM users WHERE id = $1',
+          [notice.userId],
+        );
         const address = rows[0]?.email;
         if (address === undefined) continue;
+        const phone = rows[0]?.phone ?? null;
+        if (notice.urgent && phone !== null && deps.sms !== undefined) {
+          await deps.sms.send({ to: phone, text: notice.subject });
+        }
         const notificationId = uuidv7();
         await deps.email.send({
           to: address,
