@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { migrate } from '@relaybus/outbox-pg';
 import type { Pool } from 'pg';
 import { migrateApp } from './schema';
@@ -32,13 +32,19 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     pool.on('error', () => undefined); // an idle connection that dies is replaced; statements report their own errors
     close = () => pool.end();
   } else {
-    const [{ PGlite }, { pglitePool }] = await Promise.all([
+    const [{ PGlite }, { pglitePool }, prepopulated] = await Promise.all([
       import('@electric-sql/pglite'),
       import('@relaybus/outbox-pg/pglite'),
+      import('@electric-sql/pglite-prepopulatedfs'),
     ]);
     const dataDir = config.dataDir === undefined ? undefined : resolve(config.dataDir);
     if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-    const db = new PGlite(dataDir);
+    // A new database starts from PGlite's prepopulated data directory instead of running initdb (seconds of WASM).
+    const fresh = dataDir === undefined || !existsSync(join(dataDir, 'PG_VERSION'));
+    const db = await PGlite.create({
+      ...(dataDir === undefined ? {} : { dataDir }),
+      ...(fresh ? { loadDataDir: await prepopulated.dataDir() } : {}),
+    });
     pool = pglitePool(db);
     close = () => db.close();
   }
