@@ -1,7 +1,9 @@
 import { noValidationGroup } from './core/no-validation';
 import { validationGroup } from './core/validation';
+import { AMQP_PARTS, type AmqpPart, runAmqpBench } from './amqp/amqp-bench';
 import { JOBS_PARTS, type JobsPart, runJobsBench } from './jobs/jobs-bench';
 import type { BenchGroup } from './lib/contender';
+import { NATS_PARTS, type NatsPart, runNatsBench } from './nats/nats-bench';
 import { POSTGRES_PARTS, type PostgresPart, runPostgresBench } from './postgres/postgres-bench';
 import { REDIS_GROUPS } from './redis/groups';
 import { runMemoryStoreBench } from './store/memory-store';
@@ -55,6 +57,16 @@ export const SUITES: ReadonlyArray<BenchSuite> = [
     id: 'ws',
     parts: WS_PARTS,
     run: (parts, log, print) => runWsBench(parts as ReadonlySet<WsPart>, log, print),
+  },
+  {
+    id: 'amqp',
+    parts: AMQP_PARTS,
+    run: (parts, log, print) => runAmqpBench(parts as ReadonlySet<AmqpPart>, log, print),
+  },
+  {
+    id: 'nats',
+    parts: NATS_PARTS,
+    run: (parts, log, print) => runNatsBench(parts as ReadonlySet<NatsPart>, log, print),
   },
   {
     id: 'task-manager',

@@ -5,12 +5,12 @@ import {
   StoreUnavailableError,
   VersionConflictError,
 } from '@relaybus/core';
+import { freePort } from '@relaybus/test-support';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOutboxRelay, migrate, postgresEventStore, SchemaVersionError } from '../src/index';
 import { testConnection, useTestDatabase } from './support/database';
 import { collect, envelope } from './support/events';
-import { freePort } from './support/own-postgres';
 import { recordingTransport } from './support/recording-transport';
 
 const db = useTestDatabase();

@@ -52,14 +52,12 @@ describe('outbox relay: jobs across a relay crash', () => {
       schema,
       '',
       { RELAY_KILL_AFTER_HANDOVER: '1' },
-      {
-        script: 'job-relay-child.ts',
-        ipc: true,
-      },
+      { script: 'job-relay-child.ts' },
     );
     running.add(child);
     const ready = new Promise<string>((resolve) => {
-      child.child.on('message', (message: AddRequest | { ready: string }) => {
+      child.child.onMessage((received) => {
+        const message = received as AddRequest | { ready: string };
         if ('ready' in message) return resolve(message.ready);
         void backend.add(message.queue, message.jobs).then((outcomes) => {
           child.child.send({ id: message.id, outcomes } satisfies AddReply);

@@ -12,7 +12,7 @@ import {
   type TransportSubscribeOptions,
   type TransportSubscription,
 } from '@relaybus/core';
-import { SubscriptionHandle } from '@relaybus/core/transport-kit';
+import { Closer, SubscriptionHandle } from '@relaybus/core/transport-kit';
 import { whenReady } from './connection';
 import type { ConsumerContext } from './consumer/consumer-context';
 import { createGroups } from './consumer/group-setup';
@@ -83,11 +83,8 @@ class RedisTransport implements Transport {
   readonly #control: ControlChannel;
   readonly #subscriptions = new Set<RedisSubscription>();
   readonly #publishing = new Set<Promise<void>>();
+  readonly #closer: Closer;
   #jobs: JobBackend | undefined;
-  #closing: Promise<void> | undefined;
-  readonly #onAbort = (): void => {
-    void this.close();
-  };
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
@@ -97,13 +94,17 @@ class RedisTransport implements Transport {
     this.deadLetters = new RedisDeadLetters(redis, this.#keys, this.#registry);
     this.#publisher = new Publisher(redis, this.#keys, this.#registry, options);
     this.#control = new ControlChannel(redis, this.#keys.channel, options.logger ?? consoleLogger);
-    const { signal } = options;
-    if (signal?.aborted) void this.close();
-    else signal?.addEventListener('abort', this.#onAbort, { once: true });
+    // Last: an aborted signal closes at once, which needs every other field.
+    this.#closer = new Closer({
+      where: 'redisTransport.close()',
+      defaultTimeoutMs: DEFAULTS.closeTimeoutMs,
+      close: (timeoutMs) => this.#shutdown(timeoutMs),
+      signal: options.signal,
+    });
   }
 
   publish(messages: ReadonlyArray<TransportMessage>): Promise<void> {
-    if (this.#closing !== undefined) return Promise.reject(new ClosedError('the redis transport', 'publish'));
+    if (this.#closer.closed) return Promise.reject(new ClosedError('the redis transport', 'publish'));
     let published: Promise<void>;
     try {
       published = this.#publisher.publish(messages);
@@ -122,7 +123,7 @@ class RedisTransport implements Transport {
     options: TransportSubscribeOptions,
     handler: (delivery: Delivery) => void | Promise<void>,
   ): Promise<TransportSubscription> {
-    if (this.#closing !== undefined) throw new ClosedError('the redis transport', 'subscribe');
+    if (this.#closer.closed) throw new ClosedError('the redis transport', 'subscribe');
     if (typeof handler !== 'function') {
       throw new InvalidOptionError('redisTransport.subscribe()', 'handler', 'must be a function');
     }
@@ -175,7 +176,7 @@ class RedisTransport implements Transport {
    * (`'earliest'`) or after the last one (`'latest'`); an existing one keeps its position.
    */
   async declareGroup(declaration: GroupDeclaration): Promise<void> {
-    if (this.#closing !== undefined) throw new ClosedError('the redis transport', 'declareGroup');
+    if (this.#closer.closed) throw new ClosedError('the redis transport', 'declareGroup');
     const { group, topics, pattern, match, startFrom } = resolveDeclaration(declaration);
     const { redis, connectTimeoutMs } = this.#options;
     await whenReady(redis, connectTimeoutMs);
@@ -210,29 +211,16 @@ class RedisTransport implements Transport {
         connectTimeoutMs,
         ...(logger === undefined ? {} : { logger }),
       });
-      if (this.#closing !== undefined) void this.#jobs.close();
+      if (this.#closer.closed) void this.#jobs.close();
     }
     return this.#jobs;
   }
 
   close(options?: { readonly timeoutMs?: number }): Promise<void> {
-    if (this.#closing !== undefined) return this.#closing;
-    const timeoutMs = options?.timeoutMs ?? DEFAULTS.closeTimeoutMs;
-    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      return Promise.reject(
-        new InvalidOptionError(
-          'redisTransport.close()',
-          'timeoutMs',
-          `must be a finite number of milliseconds >= 0, got ${String(timeoutMs)}`,
-        ),
-      );
-    }
-    this.#closing = this.#shutdown(timeoutMs);
-    return this.#closing;
+    return this.#closer.close(options);
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close({ timeoutMs })));
     await Promise.allSettled([...this.#publishing]);
     await this.#jobs?.close();

@@ -1,17 +1,11 @@
 import { describeTransportConformance, waitFor } from '@relaybus/core/testing';
+import { DeliveryLog, messages } from '@relaybus/test-support';
 import { redisTransport } from '@relaybus/transport-redis';
 import type { Cluster } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { forEachClient } from './support/for-each-client';
 import { namesOnTwoMasters, startRedisCluster } from './support/redis-cluster';
-import {
-  closingClient,
-  DeliveryLog,
-  messages,
-  newClient,
-  uniquePrefix,
-  useTransports,
-} from './support/transports';
+import { closingClient, newClient, uniquePrefix, useTransports } from './support/transports';
 
 // Started while the file is collected, not in beforeAll: the conformance suite reads the transport's
 // capabilities from a real instance when it registers its tests.

@@ -1,11 +1,12 @@
 import { waitFor } from '@relaybus/core/testing';
+import { DeliveryLog, messages } from '@relaybus/test-support';
 import type { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { forEachClient } from './support/for-each-client';
 import { describeStreams } from './support/inspect';
 import { useProxiedRedis } from './support/proxied-redis';
 import type { ProxyLink, TcpProxy } from './support/tcp-proxy';
-import { DeliveryLog, messages, uniquePrefix } from './support/transports';
+import { uniquePrefix } from './support/transports';
 
 const TOPIC = 'invoice.issued';
 const GROUP = 'billing';

@@ -1,7 +1,6 @@
+import { besideModule, runExample } from '@relaybus/test-support';
 import { expect, it } from 'vitest';
 import { useRedis } from './redis-fixture';
-import { runExample } from './support/run-example';
-import { besideModule } from './support/ts-process';
 
 const EXAMPLE = besideModule(import.meta.url, '../examples/jobs.ts');
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';

@@ -1,5 +1,6 @@
 import { createJobQueue, silentLogger } from '@relaybus/core';
 import { waitFor } from '@relaybus/core/testing';
+import type { TsProcess } from '@relaybus/test-support';
 import { redisTransport } from '@relaybus/transport-redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useRedis } from './redis-fixture';
@@ -7,7 +8,6 @@ import { forEachClient } from './support/for-each-client';
 import { Task } from './support/job-definitions';
 import { startJobWorkerProcess } from './support/job-worker-process';
 import type { JobWorkerReport } from './support/job-worker-protocol';
-import type { TsProcess } from './support/ts-process';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const QUEUE = 'kill';

@@ -1,10 +1,10 @@
 import { createJobQueue, RelaybusError, silentLogger } from '@relaybus/core';
 import { waitFor } from '@relaybus/core/testing';
+import { freePort } from '@relaybus/test-support';
 import { redisJobBackend, redisTransport } from '@relaybus/transport-redis';
 import { describe, expect, it } from 'vitest';
 import { newClient } from './support/client';
 import { forEachClient } from './support/for-each-client';
-import { freePort } from './support/free-port';
 import { claimRequest, newJob, useJobBackends } from './support/job-backends';
 import { Task } from './support/job-definitions';
 import { useRedisServer } from './support/redis-server';

@@ -1,10 +1,11 @@
 import { type Logger, silentLogger } from '@relaybus/core';
 import { waitFor } from '@relaybus/core/testing';
+import { DeliveryLog, messages } from '@relaybus/test-support';
 import { describe, expect, it } from 'vitest';
 import { forEachClient } from './support/for-each-client';
 import { describeStreams } from './support/inspect';
 import { startRedisServer, useRedisServer } from './support/redis-server';
-import { DeliveryLog, messages, uniquePrefix, useTransports } from './support/transports';
+import { uniquePrefix, useTransports } from './support/transports';
 
 const TOPIC = 'order.placed';
 const GROUP = 'fulfilment';

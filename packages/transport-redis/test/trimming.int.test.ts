@@ -1,11 +1,12 @@
 import type { Delivery } from '@relaybus/core';
 import { waitFor } from '@relaybus/core/testing';
+import { DeliveryLog, messages } from '@relaybus/test-support';
 import type { RedisTransportOptions } from '@relaybus/transport-redis';
 import { describe, expect, it } from 'vitest';
 import { forEachClient } from './support/for-each-client';
 import { describeStreams } from './support/inspect';
 import { useRedisServer } from './support/redis-server';
-import { DeliveryLog, messages, uniquePrefix, useTransports } from './support/transports';
+import { uniquePrefix, useTransports } from './support/transports';
 
 const TOPIC = 'audit.recorded';
 const PARTITIONS = 2;

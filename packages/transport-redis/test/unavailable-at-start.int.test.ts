@@ -1,12 +1,12 @@
 import { createEventBus, defineEvent, type Logger, TransportUnavailableError } from '@relaybus/core';
 import { waitFor } from '@relaybus/core/testing';
+import { freePort } from '@relaybus/test-support';
 import { RedisUnavailableError, redisTransport } from '@relaybus/transport-redis';
 import type { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { z } from 'zod';
 import { newClient } from './support/client';
 import { forEachClient } from './support/for-each-client';
-import { freePort } from './support/free-port';
 import { type RedisServer, startRedisServer } from './support/redis-server';
 import { uniquePrefix } from './support/transports';
 

@@ -1,11 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { besideModule, runExample as runTsExample } from '@relaybus/test-support';
 import { testConnection } from './database';
-
-const run = promisify(execFile);
-const packageDir = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * Whether the README shows `examples/<file>` word for word under its snippet marker.
@@ -25,6 +20,7 @@ export function readmeHasSnippet(file: string): boolean {
  * Runs `examples/<file>` as a user would (Node with tsx, from the package directory) against the test database,
  * in `schema`; returns its standard output.
  *
+ * @throws `Error` with its output when it fails or is still running after 30 s.
  * @example
  * ```ts
  * const stdout = await runExample('quick-start.ts', schema);
@@ -32,18 +28,17 @@ export function readmeHasSnippet(file: string): boolean {
  */
 export async function runExample(file: string, schema: string): Promise<string> {
   const { host, port, user, database } = testConnection();
-  const { stdout } = await run(
-    process.execPath,
-    ['--conditions=@relaybus/source', '--import', 'tsx', `examples/${file}`],
+  const { exit, output, stdout } = await runTsExample(
+    besideModule(import.meta.url, `../../examples/${file}`),
     {
-      cwd: packageDir,
-      timeout: 30_000,
-      env: {
-        ...process.env,
-        DATABASE_URL: `postgres://${user}@${host}:${port}/${database}`,
-        RELAYBUS_SCHEMA: schema,
-      },
+      DATABASE_URL: `postgres://${user}@${host}:${port}/${database}`,
+      RELAYBUS_SCHEMA: schema,
     },
   );
+  if (exit === 'still running' || exit.code !== 0) {
+    const how =
+      exit === 'still running' ? 'was still running after 30 s' : `exited (${exit.signal ?? exit.code})`;
+    throw new Error(`examples/${file} ${how}; its output:\n${output}`);
+  }
   return stdout;
 }

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@relaybus/test-support';
 
 /** A throwaway Postgres cluster on a free loopback port, for tests that stop or restart the server. */
 export interface OwnPostgres {
@@ -18,26 +18,6 @@ function binDir(): string {
   const latest = versions[0];
   if (latest === undefined) throw new Error('no Postgres server binaries under /usr/lib/postgresql');
   return `/usr/lib/postgresql/${latest}/bin`;
-}
-
-/**
- * A loopback port nothing listens on right now.
- *
- * @example
- * ```ts
- * const port = await freePort();
- * ```
- */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,14 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { StoredEvent } from '@relaybus/core';
-
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
+import { besideModule, startTsProcess, type TsProcess } from '@relaybus/test-support';
 
 /** A relay running in a child process (see `relay-child.ts`). */
 export interface RelayProcess {
-  readonly child: ChildProcess;
+  /** The process, for a child that talks over IPC (see `job-relay-child.ts`). */
+  readonly child: TsProcess<unknown, unknown>;
   /** Resolves with the signal that ended the process (`null` for a normal exit). */
   readonly exited: Promise<NodeJS.Signals | null>;
   /** SIGKILLs it and waits for the exit. */
@@ -17,7 +14,7 @@ export interface RelayProcess {
 
 /**
  * Starts a relay over `schema` in a child process that writes every message it publishes to `file`. `script`
- * replaces the child (default `relay-child.ts`, next to this file); `ipc` opens an IPC channel to it.
+ * replaces the child (default `relay-child.ts`, next to this file).
  *
  * @example
  * ```ts
@@ -29,29 +26,17 @@ export function spawnRelay(
   schema: string,
   file: string,
   env: Record<string, string> = {},
-  options: { readonly script?: string; readonly ipc?: boolean } = {},
+  options: { readonly script?: string } = {},
 ): RelayProcess {
-  // Node itself with tsx as a loader, not the tsx CLI: the CLI runs the script in a child process of its own, which
-  // would outlive a SIGKILL sent to the CLI.
-  const script = new URL(`./${options.script ?? 'relay-child.ts'}`, import.meta.url);
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@relaybus/source', fileURLToPath(script)],
-    {
-      cwd: root,
-      env: { ...process.env, ...env, RELAY_SCHEMA: schema, RELAY_FILE: file },
-      stdio: options.ipc === true ? ['ignore', 'ignore', 'inherit', 'ipc'] : ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.on('exit', (_, signal) => resolve(signal)),
+  const child = startTsProcess<unknown, unknown>(
+    besideModule(import.meta.url, options.script ?? 'relay-child.ts'),
+    { env: { ...env, RELAY_SCHEMA: schema, RELAY_FILE: file } },
   );
   return {
     child,
-    exited,
+    exited: child.exited.then((exit) => exit.signal),
     async kill() {
-      child.kill('SIGKILL');
-      await exited;
+      await child.kill('SIGKILL');
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Transport } from '@relaybus/core';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { Cluster as Cluster60, Redis as Redis60 } from 'ioredis-6-0';
 import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis6';
@@ -68,6 +69,28 @@ export function newClient(
   }
   client.on('error', () => {});
   return client;
+}
+
+/**
+ * The transport, with `close()` also disconnecting the client it was given, for code that only knows the
+ * `Transport` contract (the conformance suite closes what its factory made, nothing else).
+ */
+export function closingClient(transport: Transport, redis: Redis | Cluster): Transport {
+  return {
+    name: transport.name,
+    capabilities: transport.capabilities,
+    deadLetters: transport.deadLetters,
+    publish: (batch) => transport.publish(batch),
+    subscribe: (options, handler) => transport.subscribe(options, handler),
+    declareGroup: (declaration) => transport.declareGroup(declaration),
+    async close(options) {
+      try {
+        await transport.close(options);
+      } finally {
+        redis.disconnect();
+      }
+    },
+  };
 }
 
 function classesOf(flavour: ClientFlavour): [typeof Redis, typeof Cluster] {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
+import { besideModule, startTsProcess } from '@relaybus/test-support';
 import { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startRedisCluster } from './redis-cluster';
 import { startRedisServer } from './redis-server';
-import { besideModule, startTsProcess } from './ts-process';
 
 describe('test harness', () => {
   it('runs a private redis-server whose AOF survives SIGKILL and restart, and removes its dir on stop', async () => {

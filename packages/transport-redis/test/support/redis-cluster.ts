@@ -3,11 +3,10 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePorts, removeDir, trackDir } from '@relaybus/test-support';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
-import { removeDir, trackDir } from './cleanup';
 import type { ClusterNode } from './client';
-import { freePorts } from './free-port';
 import { waitForReply } from './redis-ping';
 import { RedisProcess } from './redis-process';
 

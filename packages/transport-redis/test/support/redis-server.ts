@@ -1,9 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, removeDir, trackDir } from '@relaybus/test-support';
 import { afterAll, beforeAll } from 'vitest';
-import { removeDir, trackDir } from './cleanup';
-import { freePort } from './free-port';
 import { RedisProcess } from './redis-process';
 
 /** How to run a private redis-server. */

@@ -1,0 +1,2 @@
+export { amqpTransport } from './amqp-transport';
+export type { AmqpTransportOptions } from './options';

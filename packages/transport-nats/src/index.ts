@@ -1,0 +1,2 @@
+export { natsTransport } from './nats-transport';
+export type { NatsRetentionOptions, NatsTransportOptions } from './options';
