@@ -1,6 +1,6 @@
+import { AMQP_PARTS, type AmqpPart, runAmqpBench } from './amqp/amqp-bench';
 import { noValidationGroup } from './core/no-validation';
 import { validationGroup } from './core/validation';
-import { AMQP_PARTS, type AmqpPart, runAmqpBench } from './amqp/amqp-bench';
 import { JOBS_PARTS, type JobsPart, runJobsBench } from './jobs/jobs-bench';
 import type { BenchGroup } from './lib/contender';
 import { NATS_PARTS, type NatsPart, runNatsBench } from './nats/nats-bench';
