@@ -1,6 +1,7 @@
 import { type EventBus, uuidv7 } from '@relaybus/core';
 import type { ClientBase, Pool, PoolClient } from 'pg';
 import { z } from 'zod';
+import { inTransaction } from '../db/transaction';
 import {
   CRITICAL_PATH_DEBOUNCE_MS,
   RecalculateCriticalPath,
@@ -405,19 +406,8 @@ export class TaskService {
     return { items, next };
   }
 
-  async #inTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  #inTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   async #requireMember(

@@ -1,6 +1,7 @@
 import { defineJob, type JobQueue } from '@relaybus/core';
-import type { ClientBase, Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import { z } from 'zod';
+import { inTransaction } from '../db/transaction';
 import { CriticalPathCalculated, TaskPropertiesUpdated, TasksRescheduled } from '../domain/events';
 import { criticalPath } from '../domain/schedule';
 import type { AppBus } from '../domain/task-service';
@@ -78,21 +79,6 @@ interface DatedTask {
   id: string;
   start_date: string | null;
   end_date: string | null;
-}
-
-async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 /**
